@@ -1,0 +1,1 @@
+"""FastAPI: REST, live feed, dashboard and /metrics."""

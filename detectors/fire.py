@@ -1,0 +1,152 @@
+"""Fire: flame-coloured pixels (YCbCr rules) that stay put and flicker.
+
+Colour rules after Çelik & Demirel, "Fire detection in video sequences using a generic
+color model", Fire Safety Journal 44 (2009): a flame pixel has Y > Cb, Cr > Cb, is
+brighter and redder than the picture's mean (Y > mean Y, Cb < mean Cb, Cr > mean Cr) and
+|Cr - Cb| >= tau. Colour alone is fooled by sodium lamps, orange cars and sunsets, so the
+confirm step also wants the region to flicker (its shape changes frame to frame) while
+staying anchored (its centre does not travel like a vehicle's).
+"""
+
+from collections import deque
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from detectors.frame_api import SCREEN_HIT, Frame
+from detectors.model import Finding
+
+Mask = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True, slots=True)
+class FireParams:
+    """Thresholds of the fire detector (see config.detectors.FireSettings for meanings)."""
+
+    chroma_gap: int = 40
+    screen_fraction: float = 0.002
+    confirm_frames: int = 8
+    confirm_ratio: float = 0.6
+    min_flicker: float = 0.08
+    min_core_red: float = 220.0
+    """Least mean red of the region's core: a flame emits light and nearly saturates the
+    red channel; lit surfaces and reflections (a lamp's pool on asphalt) stay darker.
+    Chen, Wu & Chiou (ICIP 2004) use a red threshold of 115-135 for all flame pixels."""
+    core_share: float = 0.8
+    """A core pixel is flame-coloured in at least this share of the window's frames."""
+
+
+def flame_mask(frame: Frame, chroma_gap: int, width: int = 320) -> Mask:
+    """Pixels that satisfy the YCbCr flame colour rules, on a copy scaled to ``width``."""
+    h, w = frame.shape[:2]
+    if w > width:
+        small = cv2.resize(frame, (width, max(1, h * width // w)), interpolation=cv2.INTER_AREA)
+        frame = np.asarray(small, dtype=np.uint8)
+    ycrcb = cv2.cvtColor(frame, cv2.COLOR_BGR2YCrCb).astype(np.int16)
+    y, cr, cb = ycrcb[..., 0], ycrcb[..., 1], ycrcb[..., 2]
+    mask: Mask = (
+        (y > cb)
+        & (cr > cb)
+        & (y > y.mean())
+        & (cb < cb.mean())
+        & (cr > cr.mean())
+        & (np.abs(cr - cb) >= chroma_gap)
+    )
+    return mask
+
+
+class FireDetector:
+    """Fire in one camera's pictures: colour screen, then a flicker-and-core confirm.
+
+    Confirm looks at the last ``confirm_frames`` masks as a stack. For each connected
+    region of pixels that were flame-coloured at least once, it wants (1) a stable core
+    (pixels flame-coloured in most frames: a passing orange car has none), (2) presence in
+    most frames, and (3) flicker: the mean rate at which the region's pixels switch
+    between flame and not-flame (Töreyin et al. 2006 use the same temporal cue); a
+    sodium lamp's glow is steady and has almost none; and (4) a bright core, since a flame
+    is a light source and a lit surface is not.
+    """
+
+    kind = "fire"
+
+    def __init__(self, params: FireParams | None = None) -> None:
+        self.params = params or FireParams()
+        self._masks: deque[Mask] = deque(maxlen=self.params.confirm_frames)
+        self._red: deque[npt.NDArray[np.uint8]] = deque(maxlen=self.params.confirm_frames)
+
+    def screen(self, frame: Frame) -> float:
+        """Share of flame-coloured pixels relative to the share that asks for focus."""
+        mask = flame_mask(frame, self.params.chroma_gap, width=160)
+        return float(mask.mean()) / self.params.screen_fraction * SCREEN_HIT
+
+    def confirm(self, frame: Frame, t: float) -> Finding | None:
+        """Add one focus frame; a Finding when a region of the recent frames is a flame."""
+        p = self.params
+        mask = flame_mask(frame, p.chroma_gap)
+        self._masks.append(mask)
+        self._red.append(_red_channel(frame, mask.shape))
+        if len(self._masks) < p.confirm_frames:
+            return None
+        stack: npt.NDArray[np.bool_] = np.stack(self._masks)
+        n = stack.shape[0]
+        ever: Mask = np.logical_or.reduce(stack, axis=0)
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(
+            ever.astype(np.uint8), connectivity=8
+        )
+        min_area = p.screen_fraction * ever.size
+        flips = np.abs(np.diff(stack.astype(np.int8), axis=0)).sum(axis=0) / (n - 1)
+        on_share = stack.mean(axis=0)
+        best: Finding | None = None
+        for label in range(1, count):
+            if stats[label, cv2.CC_STAT_AREA] < min_area:
+                continue
+            region = labels == label
+            core = region & (on_share >= p.core_share)
+            present = (stack & region).sum(axis=(1, 2)) >= min_area / 2
+            flicker = float(flips[region].mean())
+            if core.sum() < min_area / 4 or present.mean() < p.confirm_ratio:
+                continue
+            core_red = float(np.mean([red[core].mean() for red in self._red]))
+            if core_red < p.min_core_red:
+                continue
+            if flicker < p.min_flicker:
+                continue
+            confidence = min(
+                0.99, 0.5 * present.mean() + 0.5 * min(1.0, flicker / (2 * p.min_flicker))
+            )
+            if best is None or confidence > best.confidence:
+                best = Finding(
+                    kind=self.kind,
+                    confidence=round(confidence, 3),
+                    box=_box(stats[label], region.shape),
+                    attributes={
+                        "flicker": round(flicker, 3),
+                        "present": round(float(present.mean()), 3),
+                        "core_red": round(core_red, 1),
+                    },
+                )
+        return best
+
+    def reset(self) -> None:
+        """Forget the frames seen in focus."""
+        self._masks.clear()
+        self._red.clear()
+
+
+def _red_channel(frame: Frame, shape: tuple[int, ...]) -> npt.NDArray[np.uint8]:
+    """The red channel at the mask's size."""
+    red = frame[..., 2]
+    if red.shape == shape[:2]:
+        return red
+    return np.asarray(
+        cv2.resize(red, (shape[1], shape[0]), interpolation=cv2.INTER_AREA), dtype=np.uint8
+    )
+
+
+def _box(stat: npt.NDArray[np.int32], shape: tuple[int, ...]) -> tuple[float, float, float, float]:
+    h, w = shape[0], shape[1]
+    x, y = stat[cv2.CC_STAT_LEFT], stat[cv2.CC_STAT_TOP]
+    bw, bh = stat[cv2.CC_STAT_WIDTH], stat[cv2.CC_STAT_HEIGHT]
+    return (round(x / w, 4), round(y / h, 4), round(bw / w, 4), round(bh / h, 4))

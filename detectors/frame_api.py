@@ -1,0 +1,36 @@
+"""The one small interface every frame detector implements: a cheap screen and a confirm step.
+
+In *patrol* a camera decodes only key frames and calls ``screen``; a score at or above
+``SCREEN_HIT`` asks for *focus*, where every frame at the detector's rate goes to
+``confirm`` until it returns a Finding or the focus time runs out.
+"""
+
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from detectors.model import Finding
+
+Frame = npt.NDArray[np.uint8]
+"""A decoded picture: height x width x 3, BGR, uint8 (OpenCV's layout)."""
+
+SCREEN_HIT = 1.0
+
+
+class FrameDetector(Protocol):
+    """A detector of one kind of event in one camera's pictures; holds that camera's state."""
+
+    kind: str
+
+    def screen(self, frame: Frame) -> float:
+        """Cheap look at a patrol frame; >= SCREEN_HIT asks for focus."""
+        ...
+
+    def confirm(self, frame: Frame, t: float) -> Finding | None:
+        """Look at a focus frame taken at ``t`` seconds; a Finding once the event is sure."""
+        ...
+
+    def reset(self) -> None:
+        """Forget the confirm state (focus ended, or the stream restarted)."""
+        ...

@@ -1,0 +1,51 @@
+"""What crosses a process or a network: a Reading from a sensor, a Detection of an event.
+
+Frames never leave the process that decoded them; these small records do.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+SourceKind = Literal["camera", "sensor"]
+Box = tuple[float, float, float, float]
+"""x, y, width, height, normalised to [0, 1] of the picture; x right, y down."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One value from one building sensor, as the MQTT consumer understood it."""
+
+    device_id: str
+    kind: str
+    value: float | bool | str
+    at: datetime
+    unit: str | None = None
+    battery: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """What a frame detector confirmed, before ingest names the camera and stores a snapshot."""
+
+    kind: str
+    confidence: float
+    box: Box | None = None
+    attributes: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """An event seen by one camera or one sensor at one moment; incidents are made of these."""
+
+    kind: str
+    source_kind: SourceKind
+    source_id: str
+    at: datetime
+    confidence: float
+    box: Box | None = None
+    snapshot: str | None = None
+    reading: Reading | None = None
+    attributes: dict[str, float] = field(default_factory=dict)
+    epoch: int = 0
+    """Fencing epoch of the camera lease the detection was made under (0 when unleased)."""

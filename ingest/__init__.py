@@ -1,0 +1,1 @@
+"""Getting data in: RTSP video workers (PyAV) and MQTT sensor consumers (aiomqtt)."""

@@ -1,0 +1,148 @@
+"""One connection to one camera's stream, run in its own thread: demux, decode, analyse.
+
+Patrol and focus (see ARCHITECTURE.md): in patrol the decoder skips every non-key frame
+(``skip_frame = "NONKEY"``) and the detectors' cheap screens look at key frames only; a
+screen hit switches to focus right after that key frame (so the decoder has its
+reference) and every frame at ``focus_fps`` goes to the detectors' confirm step until
+``focus_s`` passes with nothing confirmed; focus ends on the next key frame.
+"""
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import av
+import numpy as np
+
+from detectors.frame_api import SCREEN_HIT, Frame, FrameDetector
+from detectors.model import Finding
+from ingest.metrics import CAMERAS_IN_FOCUS, FRAMES_ANALYSED, FRAMES_DECODED
+from ingest.stream_errors import StreamError, stream_error
+
+FindingSink = Callable[[Finding, Frame], None]
+"""Called in the session's thread with each confirmed Finding and the frame that showed it."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPolicy:
+    """How a session opens its stream and how often it analyses frames."""
+
+    transport: str = "tcp"
+    open_timeout_s: float = 5.0
+    read_timeout_s: float = 5.0
+    focus_fps: float = 5.0
+    focus_s: float = 10.0
+
+
+def _bgr(frame: av.VideoFrame) -> Frame:
+    return np.asarray(frame.to_ndarray(format="bgr24"), dtype=np.uint8)
+
+
+def _is_network(url: str) -> bool:
+    return url.startswith(("rtsp://", "rtsps://", "rtmp://", "http://", "https://"))
+
+
+class CameraSession:
+    """Reads one camera until the stream ends, fails (StreamError) or ``stop`` is set."""
+
+    def __init__(
+        self,
+        camera_id: str,
+        url: str,
+        detectors: Sequence[FrameDetector],
+        policy: SessionPolicy,
+        on_finding: FindingSink,
+        stop: threading.Event,
+        on_open: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.camera_id = camera_id
+        self._url = url
+        self._detectors = detectors
+        self._policy = policy
+        self._on_finding = on_finding
+        self._on_open = on_open
+        self._stop = stop
+        self._decoded = FRAMES_DECODED.labels(camera_id)
+        self._analysed = FRAMES_ANALYSED.labels(camera_id)
+        self.focus_until = 0.0
+        self._focused = False
+
+    def run(self) -> str:
+        """Read until the end; returns "eof" or "stopped", raises StreamError on failure."""
+        p = self._policy
+        options = {}
+        if self._url.startswith(("rtsp://", "rtsps://")):
+            options = {"rtsp_transport": p.transport, "timeout": str(int(p.read_timeout_s * 1e6))}
+        try:
+            container = av.open(
+                self._url, options=options, timeout=(p.open_timeout_s, p.read_timeout_s)
+            )
+        except (av.error.FFmpegError, OSError) as exc:
+            raise stream_error(exc) from exc
+        with container:
+            if not container.streams.video:
+                raise StreamError("no_video_stream", "the stream carries no video track")
+            self._on_open()
+            try:
+                return self._read(container, container.streams.video[0])
+            except (av.error.FFmpegError, OSError) as exc:
+                raise stream_error(exc) from exc
+            finally:
+                self._leave_focus()
+
+    def _read(self, container: av.container.InputContainer, stream: av.VideoStream) -> str:
+        ctx = stream.codec_context
+        ctx.skip_frame = "NONKEY"
+        paced = not _is_network(self._url)
+        started, first_t = time.monotonic(), None
+        last_confirm_t = -1e9
+        for packet in container.demux(stream):
+            if self._stop.is_set():
+                return "stopped"
+            if packet.is_keyframe and self._focused and not self.in_focus:
+                ctx.skip_frame = "NONKEY"
+                self._leave_focus()
+            for frame in packet.decode():
+                self._decoded.inc()
+                t = frame.time if frame.time is not None else time.monotonic() - started
+                if paced:
+                    first_t = t if first_t is None else first_t
+                    time.sleep(max(0.0, (t - first_t) - (time.monotonic() - started)))
+                if ctx.skip_frame == "NONKEY":
+                    self._patrol(_bgr(frame), ctx)
+                elif t - last_confirm_t >= 1.0 / self._policy.focus_fps:
+                    last_confirm_t = t
+                    self._confirm(_bgr(frame), t)
+        return "eof"
+
+    @property
+    def in_focus(self) -> bool:
+        """True while a screen hit or a confirmed finding keeps this camera in focus."""
+        return time.monotonic() < self.focus_until
+
+    def _patrol(self, image: Frame, ctx: av.video.codeccontext.VideoCodecContext) -> None:
+        self._analysed.inc()
+        if any(d.screen(image) >= SCREEN_HIT for d in self._detectors):
+            # Switch right after a decoded key frame: the decoder holds its reference.
+            self.focus_until = time.monotonic() + self._policy.focus_s
+            ctx.skip_frame = "DEFAULT"
+            self._focused = True
+            CAMERAS_IN_FOCUS.inc()
+
+    def _confirm(self, image: Frame, t: float) -> None:
+        self._analysed.inc()
+        for detector in self._detectors:
+            finding = detector.confirm(image, t)
+            if finding is not None:
+                self.focus_until = time.monotonic() + self._policy.focus_s
+                detector.reset()
+                self._on_finding(finding, np.ascontiguousarray(image))
+
+    def _leave_focus(self) -> None:
+        if self._focused:
+            CAMERAS_IN_FOCUS.dec()
+        self._focused = False
+        self.focus_until = 0.0
+        for detector in self._detectors:
+            detector.reset()

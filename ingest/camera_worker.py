@@ -1,0 +1,164 @@
+"""A camera's life in the service: open, read, fail, back off, open again, until cancelled.
+
+The blocking PyAV session runs in a thread of its own (one slow camera never delays
+another); this coroutine owns the reconnect policy and hands Detections to the sink on
+the event loop.
+"""
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+
+import cv2
+
+from detectors.frame_api import Frame, FrameDetector
+from detectors.model import Detection, Finding
+from ingest.backoff import Backoff
+from ingest.camera_session import CameraSession, SessionPolicy
+from ingest.metrics import STREAM_CONNECTS, STREAM_FAILURES
+from ingest.stream_errors import StreamError
+
+log = logging.getLogger(__name__)
+
+DetectionSink = Callable[[Detection], None]
+"""Takes a Detection on the event loop's thread; must not block (e.g. Queue.put_nowait)."""
+StatusSink = Callable[[str, str, str | None], Awaitable[None]]
+"""Awaited with (camera_id, "online" | "offline", reason) when a camera's status changes."""
+
+OFFLINE_AFTER_FAILURES = 3
+HEALTHY_SESSION_S = 30.0
+
+
+def _settle(future: asyncio.Future[str], result: str) -> None:
+    if not future.done():
+        future.set_result(result)
+
+
+def _fail(future: asyncio.Future[str], exc: BaseException) -> None:
+    if not future.done():
+        future.set_exception(exc)
+
+
+class CameraWorker:
+    """Keeps one camera's stream read and analysed; ``run()`` until cancelled."""
+
+    def __init__(
+        self,
+        camera_id: str,
+        url: str,
+        detectors: Sequence[FrameDetector],
+        sink: DetectionSink,
+        policy: SessionPolicy,
+        backoff: Backoff,
+        snapshot_dir: Path,
+        on_status: StatusSink | None = None,
+    ) -> None:
+        self.camera_id = camera_id
+        self._url = url
+        self._detectors = detectors
+        self._sink = sink
+        self._policy = policy
+        self._backoff = backoff
+        self._snapshot_dir = snapshot_dir
+        self._on_status = on_status
+        self.status = "unknown"
+        self.last_failure: StreamError | None = None
+
+    async def run(self) -> None:
+        """Read, reconnect with backoff on failure, report status changes; until cancelled."""
+        failures = 0
+        while True:
+            started = time.monotonic()
+            try:
+                ended = await self._session()
+                log.info("camera %s: stream ended (%s), reopening", self.camera_id, ended)
+            except StreamError as exc:
+                failures += 1
+                self.last_failure = exc
+                STREAM_FAILURES.labels(exc.reason).inc()
+                log.warning(
+                    "camera %s: stream failed, reason=%s (%s), attempt %d",
+                    self.camera_id,
+                    exc.reason,
+                    exc.detail,
+                    failures,
+                )
+                if failures >= OFFLINE_AFTER_FAILURES:
+                    await self._set_status("offline", exc.reason)
+            if time.monotonic() - started >= HEALTHY_SESSION_S:
+                self._backoff.reset()
+            await asyncio.sleep(self._backoff.next_delay())
+
+    async def _session(self) -> str:
+        loop = asyncio.get_running_loop()
+        stop = threading.Event()
+        opened: asyncio.Future[str] = loop.create_future()
+        done: asyncio.Future[str] = loop.create_future()
+
+        def to_loop(callback: Callable[[], object]) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop closed while we finished
+                loop.call_soon_threadsafe(callback)
+
+        def on_finding(finding: Finding, frame: Frame) -> None:
+            detection = self._detection(finding, frame)
+            to_loop(lambda: self._sink(detection))
+
+        def target() -> None:
+            session = CameraSession(
+                self.camera_id,
+                self._url,
+                self._detectors,
+                self._policy,
+                on_finding,
+                stop,
+                on_open=lambda: to_loop(partial(_settle, opened, "opened")),
+            )
+            try:
+                to_loop(partial(_settle, done, session.run()))
+            except BaseException as exc:  # handed to the loop, raised there
+                to_loop(partial(_fail, done, exc))
+
+        thread = threading.Thread(target=target, name=f"camera-{self.camera_id}", daemon=True)
+        thread.start()
+        try:
+            await asyncio.wait([opened, done], return_when=asyncio.FIRST_COMPLETED)
+            if opened.done():
+                STREAM_CONNECTS.inc()
+                await self._set_status("online", None)
+            return await asyncio.shield(done)
+        finally:
+            stop.set()
+            if not done.done():
+                # Cancelled: let the thread see `stop` (bounded by the read timeout).
+                await asyncio.to_thread(thread.join, self._policy.read_timeout_s + 1.0)
+
+    def _detection(self, finding: Finding, frame: Frame) -> Detection:
+        """Runs in the session thread: store the snapshot, name the camera."""
+        at = datetime.now(UTC)
+        folder = self._snapshot_dir / self.camera_id
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{at:%Y%m%dT%H%M%S%f}-{finding.kind}.jpg"
+        snapshot = str(path) if cv2.imwrite(str(path), frame) else None
+        return Detection(
+            kind=finding.kind,
+            source_kind="camera",
+            source_id=self.camera_id,
+            at=at,
+            confidence=finding.confidence,
+            box=finding.box,
+            snapshot=snapshot,
+            attributes=finding.attributes,
+        )
+
+    async def _set_status(self, status: str, reason: str | None) -> None:
+        if status == self.status:
+            return
+        self.status = status
+        if self._on_status is not None:
+            await self._on_status(self.camera_id, status, reason)

@@ -1,0 +1,1 @@
+"""Synthetic 天网 cameras (RTSP clips) and sensors for the demo, tests and benchmarks."""

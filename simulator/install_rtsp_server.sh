@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs Debian's GStreamer RTSP server for the simulator when it is missing and we may
+# (root with apt-get). Never fails the build: without it the demo reads the clips as
+# files and the RTSP tests skip, both saying so loudly.
+set -u
+PKGS="python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-rtsp-server-1.0 gstreamer1.0-rtsp \
+gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad"
+check() {
+  /usr/bin/python3 -c "import gi; gi.require_version('Gst', '1.0'); gi.require_version('GstRtspServer', '1.0'); from gi.repository import Gst, GstRtspServer; Gst.init(None); assert Gst.ElementFactory.find('rtph264pay') and Gst.ElementFactory.find('h264parse')" 2>/dev/null
+}
+if check; then
+  exit 0
+fi
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "installing the GStreamer RTSP server (Debian packages) for the simulator ..."
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends $PKGS >/dev/null
+  check && exit 0
+fi
+echo "WARNING: GStreamer RTSP server unavailable (need root + apt-get, packages: $PKGS)." >&2
+echo "WARNING: the demo will read its clips as files; RTSP tests will be SKIPPED." >&2
+exit 0

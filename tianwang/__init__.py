@@ -1,0 +1,1 @@
+"""tianwang: the composition root and the `tianwang` command."""

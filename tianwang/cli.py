@@ -1,0 +1,137 @@
+"""The `tianwang` command."""
+
+import asyncio
+import contextlib
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+
+from config.settings import Settings, load_settings
+from tianwang.logs import configure_logging
+
+app = typer.Typer(
+    help="天网 cameras and building sensors → incidents for 一网管.", no_args_is_help=True
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="YAML settings file (keys as config/default.yaml)."),
+]
+
+
+def _settings(config: Path | None, **overrides: Any) -> Settings:
+    """Load settings or exit 2 with every problem spelled out."""
+    try:
+        return load_settings(config, **overrides)
+    except ValidationError as exc:
+        lines = [
+            f"  {'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']} (got {e.get('input')!r:.60})"
+            for e in exc.errors()
+        ]
+        typer.echo("config error:\n" + "\n".join(lines), err=True)
+    except (FileNotFoundError, ValueError) as exc:
+        typer.echo(f"config error: {exc}", err=True)
+    raise typer.Exit(2)
+
+
+def _run(coro: Any) -> Any:
+    with contextlib.suppress(KeyboardInterrupt):
+        return asyncio.run(coro)
+    return None
+
+
+@app.command()
+def serve(
+    config: ConfigOption = None,
+    host: Annotated[str | None, typer.Option(help="API address (default from settings).")] = None,
+    port: Annotated[int | None, typer.Option(help="API port (default from settings).")] = None,
+) -> None:
+    """Run the pipeline and the API."""
+    from tianwang.service import serve as run_service
+
+    configure_logging()
+    settings = _settings(config)
+    api = settings.api.model_copy(
+        update={k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    )
+    _run(run_service(settings.model_copy(update={"api": api})))
+
+
+@app.command()
+def demo(
+    config: ConfigOption = None,
+    seconds: Annotated[
+        float | None, typer.Option(min=1, help="Stop after this long and print a summary.")
+    ] = None,
+) -> None:
+    """Simulated cameras and sensors through the whole pipeline; last line is a JSON summary."""
+    from tianwang.demo import run_demo, summary_json
+
+    configure_logging()
+    settings = _settings(config)
+    summary = _run(run_demo(settings, seconds))
+    if summary is not None:
+        sys.stdout.write(summary_json(summary) + "\n")
+
+
+@app.command()
+def receiver(
+    config: ConfigOption = None,
+    host: Annotated[str | None, typer.Option(help="Address (default from settings).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
+    journal: Annotated[
+        Path | None, typer.Option(help="Append each new event to this JSONL file.")
+    ] = None,
+) -> None:
+    """Run the stand-in for 一网管 that stores and lists what it receives."""
+    from api.server import serve_app
+    from simulator.receiver import ReceivedEvents, create_receiver
+
+    configure_logging()
+    settings = _settings(config)
+    app_ = create_receiver(
+        settings.delivery.secret.get_secret_value(), ReceivedEvents(journal=journal)
+    )
+
+    async def run() -> None:
+        async with serve_app(
+            app_, host or settings.receiver.host, port or settings.receiver.port
+        ) as url:
+            typer.echo(f"一网管 stand-in listening: POST {url}/events, GET {url}/events", err=True)
+            await asyncio.Event().wait()
+
+    _run(run())
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOption = None) -> None:
+    """Apply the migrations to the configured database (TIANWANG_DATABASE_URL)."""
+    from camera_registry.database import open_engine
+    from tianwang.migrate import upgrade
+
+    configure_logging()
+    settings = _settings(config)
+
+    async def run() -> None:
+        engine = open_engine(settings.resolved_database_url)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    _run(run())
+    typer.echo(
+        json.dumps({"database": _masked(settings.resolved_database_url), "revision": "head"})
+    )
+
+
+def _masked(url: str) -> str:
+    from sqlalchemy.engine.url import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
