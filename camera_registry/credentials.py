@@ -1,7 +1,7 @@
 """RTSP credentials live apart from the URL; what is shown or logged is always masked."""
 
 import re
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 
 def mask_url(url: str) -> str:
@@ -14,12 +14,14 @@ def mask_url(url: str) -> str:
 
 
 def strip_credentials(url: str) -> tuple[str, str | None, str | None]:
-    """Split ``url`` into a URL without user info, the user name and the password."""
+    """Split ``url`` into a URL without user info, the user name and the password (decoded)."""
     parts = urlsplit(url)
     if "@" not in parts.netloc:
         return url, None, None
     host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=host)), parts.username, parts.password
+    user = unquote(parts.username) if parts.username is not None else None
+    password = unquote(parts.password) if parts.password is not None else None
+    return urlunsplit(parts._replace(netloc=host)), user, password
 
 
 def with_credentials(url: str, username: str | None, password: str | None) -> str:

@@ -77,7 +77,8 @@ class CameraWorker:
             started = time.monotonic()
             try:
                 ended = await self._session()
-                log.info("camera %s: stream ended (%s), reopening", self.camera_id, ended)
+                STREAM_FAILURES.labels("ended").inc()
+                log.warning("camera %s: stream ended (%s), reopening", self.camera_id, ended)
             except StreamError as exc:
                 failures += 1
                 self.last_failure = exc

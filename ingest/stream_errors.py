@@ -22,6 +22,7 @@ REASONS = {
     "no_video_stream": "the stream carries no video",
     "bad_data": "the stream could not be parsed",
     "unreachable": "the camera's host cannot be reached",
+    "ended": "the stream ended (the camera or server closed it)",
     "error": "another stream error",
 }
 

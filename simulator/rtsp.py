@@ -7,8 +7,8 @@ and this module owns its lifecycle::
     async with RtspSimulator({"street": street_clip, "fire": fire_clip}) as cameras:
         url = cameras.url("fire")  # rtsp://127.0.0.1:PORT/fire
 
-Where the server is missing, ``fallback_to_files=True`` hands out the clip paths
-instead, which the ingest reads through the same PyAV code path.
+Where the server is missing, ``fallback_to_files=True`` hands out timestamped MP4
+copies of the clips instead, which the ingest reads through the same PyAV code path.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from collections import deque
 from pathlib import Path
 from types import TracebackType
 from typing import Literal, Self
+
+from simulator.clip_files import timestamped_copy
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +93,7 @@ class RtspSimulator:
         self._drains: list[asyncio.Task[None]] = []
         self._stderr: deque[str] = deque(maxlen=50)
         self.mode: Literal["rtsp", "file"] = "rtsp"
+        self._files: dict[str, Path] = {}
 
     @property
     def port(self) -> int:
@@ -107,7 +110,7 @@ class RtspSimulator:
         if name not in self._streams:
             raise KeyError(f"no simulated stream {name!r}; have {sorted(self._streams)}")
         if self.mode == "file":
-            return str(self._streams[name])
+            return str(self._files[name])
         if self._port == 0:  # stays known through restart(), so clients can keep retrying it
             raise RuntimeError("RtspSimulator has not started; use it in 'async with'")
         return f"rtsp://{self._host}:{self._port}/{name}"
@@ -126,6 +129,10 @@ class RtspSimulator:
                 problem,
             )
             self.mode = "file"
+            self._files = {
+                name: await asyncio.to_thread(timestamped_copy, path, self._fps)
+                for name, path in self._streams.items()
+            }
             return self
         self.mode = "rtsp"
         await self._start()

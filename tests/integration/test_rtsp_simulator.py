@@ -164,9 +164,11 @@ async def test_without_gstreamer_the_fallback_hands_out_clip_files(
     no_python = Path("/nonexistent/python3")
     async with RtspSimulator(clips, fallback_to_files=True, python=no_python) as simulator:
         assert simulator.mode == "file"
-        assert simulator.url("fire") == str(clips["fire"].resolve())
-        seen = await asyncio.to_thread(watch, simulator.url("fire"), 5)
+        url = simulator.url("fire")
+        assert url.endswith(".mp4") and Path(url).parent == clips["fire"].resolve().parent
+        seen = await asyncio.to_thread(watch, url, 5)
     assert seen.error is None and len(seen.wall) == 5
+    assert seen.pts == sorted(seen.pts) and seen.pts[-1] == pytest.approx(4 / FPS)
     assert "RTSP SIMULATOR DISABLED" in caplog.text
     assert "GStreamer RTSP server not installed" in caplog.text
 
