@@ -1,12 +1,13 @@
 """Shared fixtures: the real services the integration tests talk to.
 
 MQTT: Mosquitto on 127.0.0.1:1883 when it answers, else an embedded amqtt broker (said
-loudly). PostgreSQL: 127.0.0.1:5432, user postgres, a throw-away database per test; a
+loudly; TIANWANG_TEST_EMBEDDED_BROKER=1 forces it). PostgreSQL: 127.0.0.1:5432, user postgres, a throw-away database per test; a
 missing server skips with the service named. RTSP: the GStreamer simulator; missing, the
 RTSP tests skip with the reason. 一网管: the stand-in receiver on a free port.
 """
 
 import asyncio
+import os
 import socket
 import uuid
 import warnings
@@ -45,7 +46,8 @@ async def mqtt() -> AsyncIterator[MqttSettings]:
     """Broker settings with a topic prefix and client id of this test's own."""
     tag = uuid.uuid4().hex[:10]
     base = {"client_id": f"tw-test-{tag}", "topic_prefix": f"tianwang-test-{tag}/v1"}
-    if await broker_answers("127.0.0.1", 1883):
+    forced = os.environ.get("TIANWANG_TEST_EMBEDDED_BROKER") == "1"
+    if not forced and await broker_answers("127.0.0.1", 1883):
         yield MqttSettings(host="127.0.0.1", port=1883, embedded="never", **base)
         return
     warnings.warn(
@@ -56,7 +58,7 @@ async def mqtt() -> AsyncIterator[MqttSettings]:
 
     settings = MqttSettings(host="127.0.0.1", port=free_port(), embedded="always", **base)
     async with mqtt_broker(settings):
-        yield settings.model_copy(update={"embedded": "never"})
+        yield settings  # embedded="always" tells a test it runs on amqtt
 
 
 @pytest.fixture

@@ -44,8 +44,12 @@ async def test_incidents_are_listed_newest_first_and_filtered_by_status(
     client: httpx.AsyncClient, engine: AsyncEngine
 ) -> None:
     recorder = IncidentEngine(engine, "urn:test")
-    await recorder.record(Detection("fire", "camera", "cam-nmy-01", datetime(2026, 1, 1, tzinfo=UTC), 0.7))
-    await recorder.record(Detection("fire", "camera", "cam-bgy-01", datetime(2026, 1, 2, tzinfo=UTC), 0.9))
+    await recorder.record(
+        Detection("fire", "camera", "cam-nmy-01", datetime(2026, 1, 1, tzinfo=UTC), 0.7)
+    )
+    await recorder.record(
+        Detection("fire", "camera", "cam-bgy-01", datetime(2026, 1, 2, tzinfo=UTC), 0.9)
+    )
     listed = (await client.get("/api/v1/incidents")).json()
     assert [i["source_id"] for i in listed] == ["cam-bgy-01", "cam-nmy-01"]
     assert listed[0]["grid_id"] == "QL-02-07" and listed[0]["delivered_at"] is None
@@ -55,7 +59,13 @@ async def test_incidents_are_listed_newest_first_and_filtered_by_status(
 
 @pytest.mark.parametrize(
     "params",
-    [{"limit": 0}, {"limit": 100000}, {"offset": -1}, {"status": "burning"}, {"limit": "1; DROP TABLE incidents"}],
+    [
+        {"limit": 0},
+        {"limit": 100000},
+        {"offset": -1},
+        {"status": "burning"},
+        {"limit": "1; DROP TABLE incidents"},
+    ],
 )
 async def test_hostile_query_parameters_get_a_422_not_a_crash(
     client: httpx.AsyncClient, params: dict[str, object]

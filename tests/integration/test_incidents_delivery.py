@@ -23,17 +23,27 @@ pytestmark = pytest.mark.integration
 
 
 def fire_at(camera: str = "cam-nmy-01", confidence: float = 0.8) -> Detection:
-    return Detection("fire", "camera", camera, datetime.now(UTC), confidence, box=(0.1, 0.2, 0.1, 0.1))
+    return Detection(
+        "fire", "camera", camera, datetime.now(UTC), confidence, box=(0.1, 0.2, 0.1, 0.1)
+    )
 
 
 def smoke_alarm(sensor: str = "smk-bgy-5-301") -> Detection:
     now = datetime.now(UTC)
-    return Detection("sensor.smoke", "sensor", sensor, now, 0.9, reading=Reading(sensor, "smoke", "alarm", now))
+    return Detection(
+        "sensor.smoke", "sensor", sensor, now, 0.9, reading=Reading(sensor, "smoke", "alarm", now)
+    )
 
 
 def delivery(endpoint: str) -> DeliverySettings:
     return DeliverySettings.model_validate(
-        {"endpoint": endpoint, "secret": SECRET, "retry_initial_s": 0.05, "retry_max_s": 0.2, "timeout_s": 2}
+        {
+            "endpoint": endpoint,
+            "secret": SECRET,
+            "retry_initial_s": 0.05,
+            "retry_max_s": 0.2,
+            "timeout_s": 2,
+        }
     )
 
 
@@ -42,7 +52,9 @@ async def rows(engine: AsyncEngine, table: sa.Table) -> list[sa.Row[tuple[object
         return list((await conn.execute(sa.select(table))).all())
 
 
-async def test_a_detection_opens_an_incident_and_its_outbox_event_together(engine: AsyncEngine) -> None:
+async def test_a_detection_opens_an_incident_and_its_outbox_event_together(
+    engine: AsyncEngine,
+) -> None:
     outcome = await IncidentEngine(engine, "urn:test").record(fire_at())
     assert outcome.opened
     (incident,) = await rows(engine, incidents)
@@ -52,7 +64,10 @@ async def test_a_detection_opens_an_incident_and_its_outbox_event_together(engin
     event = event_row.payload
     assert event["specversion"] == "1.0" and event["id"] == event_row.event_id
     assert event["data"]["area"]["grid"]["id"] == "QL-01-03"
-    assert event["data"]["area"]["point"]["gcj02"]["lat"] != event["data"]["area"]["point"]["wgs84"]["lat"]
+    assert (
+        event["data"]["area"]["point"]["gcj02"]["lat"]
+        != event["data"]["area"]["point"]["wgs84"]["lat"]
+    )
     assert (event["data"]["category"], event["data"]["severity"]) == ("Fire", "Severe")
 
 

@@ -35,7 +35,10 @@ def test_bad_device_ids_are_refused_with_the_reason(value: str, why: str) -> Non
 
 
 def test_masked_url_hides_user_and_password() -> None:
-    assert mask_url("rtsp://admin:s3cret@10.1.2.3:554/h264/ch1/sub") == "rtsp://***@10.1.2.3:554/h264/ch1/sub"
+    assert (
+        mask_url("rtsp://admin:s3cret@10.1.2.3:554/h264/ch1/sub")
+        == "rtsp://***@10.1.2.3:554/h264/ch1/sub"
+    )
     assert mask_url("rtsp://10.1.2.3/live") == "rtsp://10.1.2.3/live"
 
 
@@ -47,8 +50,12 @@ def test_masking_free_text_hides_every_url_password() -> None:
 
 
 @given(
-    user=st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), min_size=1, max_size=12),
-    password=st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), min_size=1, max_size=12),
+    user=st.text(
+        st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), min_size=1, max_size=12
+    ),
+    password=st.text(
+        st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), min_size=1, max_size=12
+    ),
 )
 def test_credentials_survive_a_round_trip_through_the_url(user: str, password: str) -> None:
     url = with_credentials("rtsp://10.0.0.9:554/ch1", user, password)

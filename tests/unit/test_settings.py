@@ -73,7 +73,9 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path, monkeypatch: pytest.Monke
     import sqlite3
 
     with sqlite3.connect(db) as conn:
-        tables = {row[0] for row in conn.execute("select name from sqlite_master where type='table'")}
+        tables = {
+            row[0] for row in conn.execute("select name from sqlite_master where type='table'")
+        }
         (revision,) = conn.execute("select version_num from alembic_version").fetchone()
     assert {"cameras", "grids", "sensors", "incidents", "outbox"} <= tables
     assert revision == "0001"
