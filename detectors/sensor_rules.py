@@ -22,6 +22,18 @@ def is_alarm_state(value: float | bool | str) -> bool:
     return False
 
 
+def sensor_detection(reading: Reading, kind: str, confidence: float) -> Detection:
+    """The Detection a rule makes of ``reading``, carrying the reading as evidence."""
+    return Detection(
+        kind=kind,
+        source_kind="sensor",
+        source_id=reading.device_id,
+        at=reading.at,
+        confidence=confidence,
+        reading=reading,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class AlarmRule:
     """A sensor kind whose alarm state is an event of ``detection_kind``."""
@@ -34,14 +46,7 @@ class AlarmRule:
         """A Detection when ``reading`` is this kind's alarm state."""
         if reading.kind != self.sensor_kind or not is_alarm_state(reading.value):
             return None
-        return Detection(
-            kind=self.detection_kind,
-            source_kind="sensor",
-            source_id=reading.device_id,
-            at=reading.at,
-            confidence=self.confidence,
-            reading=reading,
-        )
+        return sensor_detection(reading, self.detection_kind, self.confidence)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,14 +63,7 @@ class ThresholdRule:
         value = reading.value
         if reading.kind != self.sensor_kind or isinstance(value, bool | str) or value < self.limit:
             return None
-        return Detection(
-            kind=self.detection_kind,
-            source_kind="sensor",
-            source_id=reading.device_id,
-            at=reading.at,
-            confidence=self.confidence,
-            reading=reading,
-        )
+        return sensor_detection(reading, self.detection_kind, self.confidence)
 
 
 Rule = AlarmRule | ThresholdRule

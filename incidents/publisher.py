@@ -29,6 +29,14 @@ def encode(event: dict[str, Any]) -> bytes:
     return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+async def outbox_count(engine: AsyncEngine, *, delivered: bool) -> int:
+    """How many outbox events are delivered (or still waiting, with ``delivered=False``)."""
+    done = outbox.c.delivered_at.is_not(None) if delivered else outbox.c.delivered_at.is_(None)
+    async with engine.connect() as conn:
+        query = sa.select(sa.func.count()).select_from(outbox).where(done)
+        return int((await conn.execute(query)).scalar_one())
+
+
 class OutboxPublisher:
     """Drains the outbox to the 一网管 endpoint; ``run()`` until cancelled."""
 

@@ -24,7 +24,8 @@ from camera_registry.database import open_engine
 from camera_registry.queries import set_stream_url
 from camera_registry.seed import SeedFile, load_seed, read_seed
 from config.settings import Settings
-from incidents.schema import incidents, outbox
+from incidents.publisher import outbox_count
+from incidents.schema import incidents
 from ingest.metrics import FRAMES_ANALYSED, READINGS
 from ingest.sensors import broker_client
 from simulator.clips import Scene, ensure_clip
@@ -159,13 +160,7 @@ async def _summary(
         opened = (
             await conn.execute(sa.select(sa.func.count()).select_from(incidents))
         ).scalar_one()
-        delivered = (
-            await conn.execute(
-                sa.select(sa.func.count())
-                .select_from(outbox)
-                .where(outbox.c.delivered_at.is_not(None))
-            )
-        ).scalar_one()
+    delivered = await outbox_count(engine, delivered=True)
     return DemoSummary(
         cameras=cameras,
         frames_analysed=int(counter_total(FRAMES_ANALYSED) - frames0),

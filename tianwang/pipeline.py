@@ -23,8 +23,7 @@ from detectors.fire import FireDetector, FireParams
 from detectors.frame_api import FrameDetector
 from detectors.model import Detection, Reading
 from incidents.engine import IncidentEngine
-from incidents.publisher import OutboxPublisher
-from incidents.schema import outbox
+from incidents.publisher import OutboxPublisher, outbox_count
 from ingest.backoff import Backoff
 from ingest.camera_session import SessionPolicy
 from ingest.camera_worker import CameraWorker
@@ -132,14 +131,7 @@ class Pipeline:
         """Wait until no detection is queued and the outbox holds nothing undelivered."""
         deadline = asyncio.get_running_loop().time() + timeout_s
         while asyncio.get_running_loop().time() < deadline:
-            async with self.engine.connect() as conn:
-                pending = (
-                    await conn.execute(
-                        sa.select(sa.func.count())
-                        .select_from(outbox)
-                        .where(outbox.c.delivered_at.is_(None))
-                    )
-                ).scalar_one()
+            pending = await outbox_count(self.engine, delivered=False)
             if pending == 0 and self.detections.empty():
                 return True
             await asyncio.sleep(0.2)
