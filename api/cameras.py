@@ -1,44 +1,198 @@
-"""/api/v1/cameras: the register, never with credentials."""
+"""/api/v1/cameras: the register. No answer ever carries an RTSP user name or password."""
 
-from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api.dependencies import get_engine
-from camera_registry.credentials import mask_url
-from camera_registry.queries import list_cameras
+from api.dependencies import get_county_code, get_engine
+from camera_registry.camera_model import (
+    CameraIn,
+    CameraPatch,
+    CameraRecord,
+    CameraStatus,
+    StatusChange,
+)
+from camera_registry.camera_store import (
+    CameraFilter,
+    CameraNotFound,
+    DuplicateCamera,
+    RegistryError,
+    create_camera,
+    delete_camera,
+    get_camera,
+    list_cameras,
+    status_history,
+    update_camera,
+)
+from camera_registry.coordinates import wgs84_to_gcj02
+from camera_registry.ledger_csv import LedgerError
+from camera_registry.ledger_export import export_ledger
+from camera_registry.ledger_import import import_ledger
+from camera_registry.site_types import SiteType
 
 router = APIRouter(prefix="/api/v1/cameras", tags=["cameras"])
+Engine = Annotated[AsyncEngine, Depends(get_engine)]
+County = Annotated[str, Depends(get_county_code)]
+MAX_LEDGER_BYTES = 20 * 1024 * 1024
 
 
-class CameraOut(BaseModel):
-    """A camera as the API shows it: stream URL masked, no password."""
+class Point(BaseModel):
+    """A latitude/longitude pair."""
 
-    id: str
-    gb_id: str = Field(description="20-digit GB/T 28181 device ID")
-    name: str
-    grid_id: str
-    lat: float | None = Field(description="WGS-84")
-    lon: float | None = Field(description="WGS-84")
-    stream_url: str = Field(description="sub-stream URL, credentials masked")
-    enabled: bool
+    lat: float
+    lon: float
+
+
+class CameraOut(CameraRecord):
+    """A camera with its point also in GCJ-02, for Chinese map layers."""
+
+    gcj02: Point | None = Field(description="the WGS-84 point converted to GCJ-02")
+
+
+class CameraHealth(BaseModel):
+    """A camera's status now and its history, newest first."""
+
+    camera_id: str
     status: str
-    status_since: datetime | None
+    status_since: Any
     status_reason: str | None
+    history: list[StatusChange]
 
 
-@router.get("", summary="List cameras")
-async def get_cameras(engine: Annotated[AsyncEngine, Depends(get_engine)]) -> list[CameraOut]:
-    """Every camera in the register, ordered by id."""
-    return [
-        CameraOut.model_validate(
-            {
-                **{f: getattr(c, f) for f in CameraOut.model_fields},
-                "stream_url": mask_url(c.stream_url),
-            }
-        )
-        for c in await list_cameras(engine)
-    ]
+class ImportSummary(BaseModel):
+    """What an import did: the same shape `tianwang cameras import --json` prints."""
+
+    imported: int
+    updated: int
+    rejected: list[dict[str, Any]]
+    created_places: int
+    created: list[str]
+    written: bool
+
+
+def _out(camera: CameraRecord) -> CameraOut:
+    gcj = None
+    if camera.lat is not None and camera.lon is not None:
+        lat, lon = wgs84_to_gcj02(camera.lat, camera.lon)
+        gcj = Point(lat=round(lat, 7), lon=round(lon, 7))
+    return CameraOut(**camera.model_dump(), gcj02=gcj)
+
+
+def _refused(exc: RegistryError | ValueError) -> HTTPException:
+    if isinstance(exc, CameraNotFound):
+        return HTTPException(404, str(exc))
+    if isinstance(exc, DuplicateCamera):
+        return HTTPException(409, str(exc))
+    return HTTPException(422, str(exc))
+
+
+@router.get("", summary="List cameras, filtered and paginated")
+async def get_cameras(
+    engine: Engine,
+    response: Response,
+    street: Annotated[str | None, Query(max_length=64, description="街道 name or code")] = None,
+    community: Annotated[str | None, Query(max_length=64, description="社区 name or code")] = None,
+    grid: Annotated[str | None, Query(max_length=32, description="网格 code")] = None,
+    site_type: SiteType | None = None,
+    status: CameraStatus | None = None,
+    enabled: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> list[CameraOut]:
+    """Cameras ordered by id; the total number matching is in ``X-Total-Count``."""
+    f = CameraFilter(street, community, grid, site_type, status, enabled)
+    page, total = await list_cameras(engine, f, limit=limit, offset=offset)
+    response.headers["X-Total-Count"] = str(total)
+    return [_out(c) for c in page]
+
+
+@router.post("", status_code=201, summary="Add a camera")
+async def post_camera(camera: CameraIn, engine: Engine, county: County) -> CameraOut:
+    """Add one camera; user info in an RTSP URL is kept apart and never shown."""
+    try:
+        return _out(await create_camera(engine, camera, county))
+    except (RegistryError, ValueError) as exc:
+        raise _refused(exc) from exc
+
+
+@router.get("/export.csv", summary="The register as a ledger CSV (the import format)")
+async def get_export(engine: Engine) -> Response:
+    """UTF-8 with BOM (so spreadsheets pick the encoding), formula-like cells neutralised."""
+    text = await export_ledger(engine)
+    return Response(
+        content="\ufeff" + text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="cameras.csv"'},
+    )
+
+
+@router.post("/import", summary="Import a camera ledger CSV (UTF-8 or GB18030)")
+async def post_import(
+    request: Request,
+    engine: Engine,
+    county: County,
+    dry_run: bool = False,
+    strict: bool = False,
+) -> ImportSummary:
+    """The CSV is the request body. Good rows are upserted by gb_id; bad rows are listed."""
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > MAX_LEDGER_BYTES:
+            raise HTTPException(413, f"ledger larger than {MAX_LEDGER_BYTES} bytes")
+    try:
+        report = await import_ledger(engine, bytes(data), county, dry_run=dry_run, strict=strict)
+    except LedgerError as exc:
+        raise HTTPException(400, str(exc)) from exc
+    return ImportSummary(**report.summary(), created=report.created, written=report.written)
+
+
+@router.get("/{camera_id}", summary="One camera")
+async def get_one(camera_id: str, engine: Engine) -> CameraOut:
+    """The camera with this internal id."""
+    try:
+        return _out(await get_camera(engine, camera_id))
+    except CameraNotFound as exc:
+        raise _refused(exc) from exc
+
+
+@router.patch("/{camera_id}", summary="Change a camera")
+async def patch_camera(
+    camera_id: str, patch: CameraPatch, engine: Engine, county: County
+) -> CameraOut:
+    """Change only the fields given."""
+    try:
+        return _out(await update_camera(engine, camera_id, patch, county))
+    except (RegistryError, ValueError) as exc:
+        raise _refused(exc) from exc
+
+
+@router.delete("/{camera_id}", status_code=204, summary="Remove a camera")
+async def remove_camera(camera_id: str, engine: Engine) -> Response:
+    """Remove the camera and its status history."""
+    try:
+        await delete_camera(engine, camera_id)
+    except CameraNotFound as exc:
+        raise _refused(exc) from exc
+    return Response(status_code=204)
+
+
+@router.get("/{camera_id}/health", summary="A camera's status and status history")
+async def get_health(
+    camera_id: str, engine: Engine, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> CameraHealth:
+    """Status now and its changes, newest first."""
+    try:
+        camera = await get_camera(engine, camera_id)
+        history = await status_history(engine, camera_id, limit)
+    except CameraNotFound as exc:
+        raise _refused(exc) from exc
+    return CameraHealth(
+        camera_id=camera.id,
+        status=camera.status,
+        status_since=camera.status_since,
+        status_reason=camera.status_reason,
+        history=history,
+    )

@@ -1,4 +1,4 @@
-"""What routes are handed: the database engine, put on app.state by create_app."""
+"""What routes are handed: the database engine and the county, put on app.state by create_app."""
 
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -8,3 +8,9 @@ def get_engine(request: Request) -> AsyncEngine:
     """The registry/incidents database engine of this app."""
     engine: AsyncEngine = request.app.state.engine
     return engine
+
+
+def get_county_code(request: Request) -> str:
+    """The county's administrative code (GB/T 28181 IDs must start with it)."""
+    code: str = request.app.state.county_code
+    return code

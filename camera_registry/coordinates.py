@@ -1,4 +1,4 @@
-"""WGS-84 <-> GCJ-02 (the offset datum of Chinese consumer maps).
+"""WGS-84, GCJ-02 (高德, 腾讯 maps) and BD-09 (百度 maps): the datums installers give.
 
 The forward transform is the widely published one (Krasovsky 1940 ellipsoid,
 a = 6378245.0, e^2 = 0.00669342162296594323); the inverse is found by fixed-point
@@ -52,3 +52,43 @@ def gcj02_to_wgs84(lat: float, lon: float) -> tuple[float, float]:
         g_lat, g_lon = wgs84_to_gcj02(w_lat, w_lon)
         w_lat, w_lon = w_lat - (g_lat - lat), w_lon - (g_lon - lon)
     return w_lat, w_lon
+
+
+_X_PI = math.pi * 3000.0 / 180.0
+
+
+def gcj02_to_bd09(lat: float, lon: float) -> tuple[float, float]:
+    """GCJ-02 to BD-09 (百度 maps), the published Baidu transform."""
+    z = math.sqrt(lon * lon + lat * lat) + 0.00002 * math.sin(lat * _X_PI)
+    theta = math.atan2(lat, lon) + 0.000003 * math.cos(lon * _X_PI)
+    return z * math.sin(theta) + 0.006, z * math.cos(theta) + 0.0065
+
+
+def bd09_to_gcj02(lat: float, lon: float) -> tuple[float, float]:
+    """BD-09 to GCJ-02: the published inverse of gcj02_to_bd09, good to about half a metre."""
+    x, y = lon - 0.0065, lat - 0.006
+    z = math.sqrt(x * x + y * y) - 0.00002 * math.sin(y * _X_PI)
+    theta = math.atan2(y, x) - 0.000003 * math.cos(x * _X_PI)
+    return z * math.sin(theta), z * math.cos(theta)
+
+
+def to_wgs84(lat: float, lon: float, system: str) -> tuple[float, float]:
+    """A point given in ``system`` (wgs84, gcj02 or bd09) as WGS-84."""
+    if system == "wgs84":
+        return lat, lon
+    if system == "gcj02":
+        return gcj02_to_wgs84(lat, lon)
+    if system == "bd09":
+        return gcj02_to_wgs84(*bd09_to_gcj02(lat, lon))
+    raise ValueError(f"unknown coordinate system {system!r}: use wgs84, gcj02 or bd09")
+
+
+def from_wgs84(lat: float, lon: float, system: str) -> tuple[float, float]:
+    """A WGS-84 point expressed in ``system`` (wgs84, gcj02 or bd09)."""
+    if system == "wgs84":
+        return lat, lon
+    if system == "gcj02":
+        return wgs84_to_gcj02(lat, lon)
+    if system == "bd09":
+        return gcj02_to_bd09(*wgs84_to_gcj02(lat, lon))
+    raise ValueError(f"unknown coordinate system {system!r}: use wgs84, gcj02 or bd09")

@@ -1,101 +1,95 @@
-"""Loading a seed file (places, cameras, sensors) into an empty registry."""
+"""Loading a devices file (cameras and sensors placed in known grids and sites)."""
 
 from pathlib import Path
 from typing import Any, Literal
 
 import sqlalchemy as sa
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from camera_registry.credentials import strip_credentials
-from camera_registry.gb28181 import parse_device_id
-from camera_registry.schema import cameras, grids, sensors
+from camera_registry.camera_model import CameraIn
+from camera_registry.camera_store import camera_row
+from camera_registry.schema import cameras, sensors
+from camera_registry.site_types import SiteType
 
 
-class _Row(BaseModel):
+class _Entry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class GridSeed(_Row):
-    """One 网格 with its 街道 and 社区."""
-
-    id: str = Field(min_length=1, max_length=32)
-    name: str
-    street: str
-    community: str
-
-
-class CameraSeed(_Row):
+class CameraSeed(_Entry):
     """One camera; ``simulate`` names the synthetic scene the demo serves for it."""
 
     id: str = Field(min_length=1, max_length=64)
     gb_id: str
     name: str
     grid: str
+    site: str | None = None
+    site_type: SiteType = "road"
     lat: float | None = Field(None, ge=-90, le=90)
     lon: float | None = Field(None, ge=-180, le=180)
-    stream_url: str = ""
+    rtsp_sub: str = ""
     simulate: Literal["street", "fire", "night"] | None = None
 
-    @field_validator("gb_id")
-    @classmethod
-    def _valid_gb_id(cls, value: str) -> str:
-        parse_device_id(value)
-        return value
+    def camera(self) -> CameraIn:
+        """The camera this entry describes."""
+        return CameraIn(
+            id=self.id,
+            gb_id=self.gb_id,
+            name=self.name,
+            grid_id=self.grid,
+            site_id=self.site,
+            site_type=self.site_type,
+            lat=self.lat,
+            lon=self.lon,
+            rtsp_sub=self.rtsp_sub,
+        )
 
 
-class SensorSeed(_Row):
+class SensorSeed(_Entry):
     """One building sensor; ``simulate: alarm`` makes the demo raise its alarm."""
 
     id: str = Field(min_length=1, max_length=64)
     kind: str
     grid: str
+    site: str | None = None
     building: str | None = None
     lat: float | None = Field(None, ge=-90, le=90)
     lon: float | None = Field(None, ge=-180, le=180)
     simulate: Literal["alarm"] | None = None
 
 
-class SeedFile(_Row):
-    """A whole seed file."""
+class DevicesFile(_Entry):
+    """A whole devices file (config/sample/dejiang_demo.yaml)."""
 
-    grids: list[GridSeed]
     cameras: list[CameraSeed] = []
     sensors: list[SensorSeed] = []
 
 
-def read_seed(path: Path) -> SeedFile:
-    """Parse and validate a seed YAML file."""
+def read_devices(path: Path) -> DevicesFile:
+    """Parse and validate a devices YAML file."""
     raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return SeedFile.model_validate(raw)
+    return DevicesFile.model_validate(raw)
 
 
-async def load_seed(engine: AsyncEngine, seed: SeedFile) -> bool:
-    """Insert ``seed`` when the registry holds no grid yet; True when it did insert."""
+async def load_devices(engine: AsyncEngine, devices: DevicesFile, county_code: str) -> bool:
+    """Insert ``devices`` when the registry holds no camera and no sensor yet."""
     async with engine.begin() as conn:
-        if (await conn.execute(sa.select(sa.func.count()).select_from(grids))).scalar_one():
-            return False
-        await conn.execute(sa.insert(grids), [g.model_dump() for g in seed.grids])
-        if seed.cameras:
-            await conn.execute(sa.insert(cameras), [_camera_row(c) for c in seed.cameras])
-        if seed.sensors:
+        for table in (cameras, sensors):
+            if (await conn.execute(sa.select(sa.func.count()).select_from(table))).scalar_one():
+                return False
+        if devices.cameras:
+            await conn.execute(
+                sa.insert(cameras), [camera_row(c.camera(), county_code) for c in devices.cameras]
+            )
+        if devices.sensors:
             await conn.execute(
                 sa.insert(sensors),
                 [
-                    s.model_dump(exclude={"simulate", "grid"}) | {"grid_id": s.grid}
-                    for s in seed.sensors
+                    s.model_dump(exclude={"simulate", "grid", "site"})
+                    | {"grid_id": s.grid, "site_id": s.site}
+                    for s in devices.sensors
                 ],
             )
         return True
-
-
-def _camera_row(camera: CameraSeed) -> dict[str, Any]:
-    url, user, password = strip_credentials(camera.stream_url)
-    row = camera.model_dump(exclude={"simulate", "grid", "stream_url"})
-    return row | {
-        "grid_id": camera.grid,
-        "stream_url": url,
-        "rtsp_username": user,
-        "rtsp_password": password,
-    }

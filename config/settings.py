@@ -47,9 +47,14 @@ class Settings(BaseSettings):
         pattern=r"^\d{6}$",
         description="Administrative division code of the county (德江县 520626).",
     )
-    seed_file: Path = Field(
-        SAMPLE_DIR / "dejiang_demo.yaml",
-        description="Places, cameras and sensors loaded into an empty registry.",
+    places_file: Path | None = Field(
+        SAMPLE_DIR / "dejiang_places.yaml",
+        description="The county's 街道 > 社区 > 网格 > sites, loaded into a registry with no street.",
+    )
+    seed_file: Path | None = Field(
+        None,
+        description="Cameras and sensors loaded into a registry with none "
+        "(the demo always uses config/sample/dejiang_demo.yaml).",
     )
     mqtt: MqttSettings = MqttSettings()
     ingest: IngestSettings = IngestSettings()

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from camera_registry.coordinates import wgs84_to_gcj02
-from camera_registry.queries import Place
+from camera_registry.places import Place
 from incidents.catalogue import IncidentType
 
 CONTENT_TYPE = "application/cloudevents+json"

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from camera_registry.queries import place_of
+from camera_registry.places import place_of
 from detectors.model import Detection
 from incidents.catalogue import incident_type
 from incidents.cloudevent import incident_event

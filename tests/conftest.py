@@ -7,6 +7,7 @@ RTSP tests skip with the reason. 一网管: the stand-in receiver on a free port
 """
 
 import asyncio
+import contextlib
 import os
 import socket
 import uuid
@@ -20,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.server import serve_app
 from camera_registry.database import open_engine
-from camera_registry.seed import load_seed, read_seed
+from camera_registry.place_seed import load_places, read_places
+from camera_registry.seed import load_devices, read_devices
 from config.mqtt import MqttSettings
 from config.settings import SAMPLE_DIR
 from simulator.clips import Scene, ensure_clip
@@ -61,9 +63,9 @@ async def mqtt() -> AsyncIterator[MqttSettings]:
         yield settings  # embedded="always" tells a test it runs on amqtt
 
 
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    """A fresh PostgreSQL database (dropped afterwards); skips loudly without the server."""
+@contextlib.asynccontextmanager
+async def fresh_pg_database() -> AsyncIterator[str]:
+    """A new PostgreSQL database, dropped afterwards; skips loudly without the server."""
     try:
         admin = await asyncpg.connect(PG_ADMIN, timeout=5)
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
@@ -78,11 +80,19 @@ async def pg_url() -> AsyncIterator[str]:
 
 
 @pytest.fixture
+async def pg_url() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database URL for one test."""
+    async with fresh_pg_database() as url:
+        yield url
+
+
+@pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """A migrated SQLite database holding the demo sample registry."""
+    """A migrated SQLite database holding the Dejiang places and the demo's devices."""
     eng = open_engine(f"sqlite+aiosqlite:///{tmp_path / 'tianwang.db'}")
     await upgrade(eng)
-    await load_seed(eng, read_seed(SAMPLE_DIR / "dejiang_demo.yaml"))
+    await load_places(eng, read_places(SAMPLE_DIR / "dejiang_places.yaml"))
+    await load_devices(eng, read_devices(SAMPLE_DIR / "dejiang_demo.yaml"), "520626")
     yield eng
     await eng.dispose()
 
@@ -108,3 +118,19 @@ async def rtsp_ready() -> None:
     problem = await asyncio.to_thread(rtsp_server_problem)
     if problem is not None:
         pytest.skip(f"SERVICE MISSING: GStreamer RTSP server: {problem}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def any_engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """The same migrated registry (Dejiang places, demo devices) on SQLite and on PostgreSQL."""
+    async with contextlib.AsyncExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite+aiosqlite:///{tmp_path / 'tianwang.db'}"
+        else:
+            url = await stack.enter_async_context(fresh_pg_database())
+        eng = open_engine(url)
+        stack.push_async_callback(eng.dispose)
+        await upgrade(eng)
+        await load_places(eng, read_places(SAMPLE_DIR / "dejiang_places.yaml"))
+        await load_devices(eng, read_devices(SAMPLE_DIR / "dejiang_demo.yaml"), "520626")
+        yield eng

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
 
-from config.settings import Settings, load_settings
+from tianwang.cameras_cli import cameras_app
+from tianwang.cli_settings import ConfigOption, load_or_exit
 from tianwang.logs import configure_logging
 
 app = typer.Typer(
@@ -18,26 +18,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="YAML settings file (keys as config/default.yaml)."),
-]
-
-
-def _settings(config: Path | None, **overrides: Any) -> Settings:
-    """Load settings or exit 2 with every problem spelled out."""
-    try:
-        return load_settings(config, **overrides)
-    except ValidationError as exc:
-        lines = [
-            f"  {'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']} (got {e.get('input')!r:.60})"
-            for e in exc.errors()
-        ]
-        typer.echo("config error:\n" + "\n".join(lines), err=True)
-    except (FileNotFoundError, ValueError) as exc:
-        typer.echo(f"config error: {exc}", err=True)
-    raise typer.Exit(2)
+app.add_typer(cameras_app, name="cameras")
 
 
 def _run(coro: Any) -> Any:
@@ -56,7 +37,7 @@ def serve(
     from tianwang.service import serve as run_service
 
     configure_logging()
-    settings = _settings(config)
+    settings = load_or_exit(config)
     api = settings.api.model_copy(
         update={k: v for k, v in (("host", host), ("port", port)) if v is not None}
     )
@@ -74,7 +55,7 @@ def demo(
     from tianwang.demo import run_demo, summary_json
 
     configure_logging()
-    settings = _settings(config)
+    settings = load_or_exit(config)
     summary = _run(run_demo(settings, seconds))
     if summary is not None:
         sys.stdout.write(summary_json(summary) + "\n")
@@ -94,7 +75,7 @@ def receiver(
     from simulator.receiver import ReceivedEvents, create_receiver
 
     configure_logging()
-    settings = _settings(config)
+    settings = load_or_exit(config)
     app_ = create_receiver(
         settings.delivery.secret.get_secret_value(), ReceivedEvents(journal=journal)
     )
@@ -116,7 +97,7 @@ def db_upgrade(config: ConfigOption = None) -> None:
     from tianwang.migrate import upgrade
 
     configure_logging()
-    settings = _settings(config)
+    settings = load_or_exit(config)
 
     async def run() -> None:
         engine = open_engine(settings.resolved_database_url)
@@ -129,6 +110,42 @@ def db_upgrade(config: ConfigOption = None) -> None:
     typer.echo(
         json.dumps({"database": _masked(settings.resolved_database_url), "revision": "head"})
     )
+
+
+@app.command()
+def detect(
+    video: Annotated[Path, typer.Argument(help="Video file (MP4, raw H.264, AVI, ...).")],
+    camera_config: Annotated[
+        Path | None,
+        typer.Option("--camera-config", help="The camera's analytics config (JSON or YAML)."),
+    ] = None,
+    json_lines: Annotated[
+        bool, typer.Option("--json", help="JSON Lines: one event a line, then a summary.")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Run the service's detectors and patrol/focus policy over a video file."""
+    from tianwang.detect import detect_file, load_camera_config
+
+    settings = load_or_exit(config)
+    result = detect_file(video, settings, load_camera_config(camera_config))
+    for line in result.json_lines() if json_lines else result.text_lines():
+        typer.echo(line)
+
+
+@app.command("eval")
+def evaluate(
+    directory: Annotated[
+        Path, typer.Argument(help="Labelled set: NAME.mp4 + .camera.json + .truth.json.")
+    ],
+    config: ConfigOption = None,
+) -> None:
+    """Score the detectors on a labelled set; the last line is a JSON summary."""
+    from tianwang.evaluate import evaluate_set
+
+    settings = load_or_exit(config)
+    for line in evaluate_set(directory, settings):
+        typer.echo(line)
 
 
 def _masked(url: str) -> str:

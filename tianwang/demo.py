@@ -20,10 +20,9 @@ from starlette.types import ASGIApp
 
 from api.app import create_app
 from api.server import serve_app
-from camera_registry.database import open_engine
-from camera_registry.queries import set_stream_url
-from camera_registry.seed import SeedFile, load_seed, read_seed
-from config.settings import Settings
+from camera_registry.camera_store import set_stream_url
+from camera_registry.seed import DevicesFile, read_devices
+from config.settings import SAMPLE_DIR, Settings
 from incidents.publisher import outbox_count
 from incidents.schema import incidents
 from ingest.metrics import FRAMES_ANALYSED, READINGS
@@ -33,12 +32,13 @@ from simulator.receiver import create_receiver
 from simulator.rtsp import RtspSimulator
 from simulator.sensor_fleet import SimulatedSensor, run_fleet
 from tianwang.broker import mqtt_broker
-from tianwang.migrate import upgrade
 from tianwang.pipeline import Pipeline
+from tianwang.service import prepared_engine
 
 log = logging.getLogger(__name__)
 
 SENSOR_ALARM_AT_S = 5.0
+DEMO_DEVICES = SAMPLE_DIR / "dejiang_demo.yaml"
 CLIP_FPS = 10
 
 
@@ -74,7 +74,7 @@ async def _serve_on(
         return await stack.enter_async_context(serve_app(app, host, 0))
 
 
-async def _clips(seed: SeedFile, folder: Path) -> dict[str, Path]:
+async def _clips(seed: DevicesFile, folder: Path) -> dict[str, Path]:
     scenes = {c.id: (Scene(c.simulate), i) for i, c in enumerate(seed.cameras) if c.simulate}
     return {
         camera_id: await asyncio.to_thread(ensure_clip, scene, folder, fps=CLIP_FPS, seed=i)
@@ -87,12 +87,14 @@ async def run_demo(settings: Settings, seconds: float | None) -> DemoSummary:
     demo_dir = Path(settings.data_dir) / "demo"
     shutil.rmtree(demo_dir, ignore_errors=True)
     demo_dir.mkdir(parents=True)
-    seed = read_seed(settings.seed_file)
-    engine = open_engine(f"sqlite+aiosqlite:///{(demo_dir / 'tianwang.db').resolve()}")
+    devices_file = settings.seed_file or DEMO_DEVICES
+    seed = read_devices(devices_file)
+    demo_db = f"sqlite+aiosqlite:///{(demo_dir / 'tianwang.db').resolve()}"
+    engine = await prepared_engine(
+        settings.model_copy(update={"database_url": demo_db}), devices_file
+    )
     frames_before, readings_before = counter_total(FRAMES_ANALYSED), counter_total(READINGS)
     try:
-        await upgrade(engine)
-        await load_seed(engine, seed)
         clips = await _clips(seed, Path(settings.data_dir) / "clips")
         async with contextlib.AsyncExitStack() as stack:
             broker = await stack.enter_async_context(mqtt_broker(settings.mqtt))
@@ -114,7 +116,7 @@ async def run_demo(settings: Settings, seconds: float | None) -> DemoSummary:
                     ),
                 }
             )
-            api = create_app(engine)
+            api = create_app(engine, settings.county_code)
             api_url = await _serve_on(stack, api, settings.api.host, settings.api.port, "api")
             pipeline = await stack.enter_async_context(Pipeline(run_settings, engine))
             assert pipeline.sensors is not None

@@ -16,12 +16,17 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from camera_registry.queries import list_cameras, list_sensors, open_url, set_camera_status
+from camera_registry.camera_store import CameraFilter, list_cameras, open_url, set_camera_status
+from camera_registry.sensor_store import list_sensors
 from config.settings import Settings
 from detectors import sensor_rules
+from detectors.analytics_config import AnalyticsConfig
 from detectors.fire import FireDetector, FireParams
 from detectors.frame_api import FrameDetector
 from detectors.model import Detection, Reading
+from detectors.sanitation import DumpingDetector, DumpingParams
+from detectors.smoke import SmokeDetector, SmokeParams
+from detectors.traffic import TrafficDetector, TrafficParams
 from incidents.engine import IncidentEngine
 from incidents.publisher import OutboxPublisher, outbox_count
 from ingest.backoff import Backoff
@@ -33,12 +38,27 @@ from tianwang.supervise import supervise
 log = logging.getLogger(__name__)
 
 
-def frame_detectors(settings: Settings) -> list[FrameDetector]:
-    """The frame detectors one camera runs, each with its own state."""
-    fire = settings.detectors.fire
+def frame_detectors(
+    settings: Settings, analytics: AnalyticsConfig | None = None
+) -> list[FrameDetector]:
+    """The frame detectors one camera runs, each with its own state.
+
+    Fire and smoke look at the whole picture minus the camera's mask zones; traffic and
+    sanitation run only when the camera's analytics config gives them lines or zones.
+    """
+    config = analytics or AnalyticsConfig()
+    d = settings.detectors
     found: list[FrameDetector] = []
-    if fire.enabled:
-        found.append(FireDetector(FireParams(**fire.model_dump(exclude={"enabled"}))))
+    if d.fire.enabled:
+        found.append(FireDetector(FireParams(**d.fire.model_dump(exclude={"enabled"})), config))
+    if d.smoke.enabled:
+        found.append(SmokeDetector(SmokeParams(**d.smoke.model_dump(exclude={"enabled"})), config))
+    traffic = TrafficDetector(config, TrafficParams(**d.traffic.model_dump(exclude={"enabled"})))
+    if d.traffic.enabled and traffic.continuous:
+        found.append(traffic)
+    if d.sanitation.enabled and config.zones_of("sanitation"):
+        params = DumpingParams(**d.sanitation.model_dump(exclude={"enabled"}))
+        found.append(DumpingDetector(config, params))
     return found
 
 
@@ -71,8 +91,9 @@ class Pipeline:
             focus_fps=s.ingest.focus_fps,
             focus_s=s.ingest.focus_s,
         )
-        for camera in await list_cameras(self.engine, enabled_only=True):
-            if not camera.stream_url:
+        watched, _ = await list_cameras(self.engine, CameraFilter(enabled=True))
+        for camera in watched:
+            if not camera.rtsp_sub:
                 log.warning("camera %s has no stream URL in the registry; not watched", camera.id)
                 continue
             worker = CameraWorker(

@@ -3,13 +3,15 @@
 import asyncio
 import contextlib
 import logging
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.app import create_app
 from api.server import serve_app
 from camera_registry.database import open_engine
-from camera_registry.seed import load_seed, read_seed
+from camera_registry.place_seed import load_places, read_places
+from camera_registry.seed import load_devices, read_devices
 from config.settings import Settings
 from tianwang.broker import mqtt_broker
 from tianwang.migrate import upgrade
@@ -18,12 +20,19 @@ from tianwang.pipeline import Pipeline
 log = logging.getLogger(__name__)
 
 
-async def prepared_engine(settings: Settings) -> AsyncEngine:
-    """The database engine, migrated to head, the registry seeded if empty."""
+async def prepared_engine(settings: Settings, devices_file: Path | None = None) -> AsyncEngine:
+    """The database engine, migrated to head; an empty registry gets the places and devices."""
     engine = open_engine(settings.resolved_database_url)
     await upgrade(engine)
-    if settings.seed_file.is_file() and await load_seed(engine, read_seed(settings.seed_file)):
-        log.info("registry was empty: loaded %s", settings.seed_file)
+    if settings.places_file is not None and await load_places(
+        engine, read_places(settings.places_file)
+    ):
+        log.info("registry had no places: loaded %s", settings.places_file)
+    devices_file = devices_file or settings.seed_file
+    if devices_file is not None and await load_devices(
+        engine, read_devices(devices_file), settings.county_code
+    ):
+        log.info("registry had no devices: loaded %s", devices_file)
     return engine
 
 
@@ -34,7 +43,9 @@ async def serve(settings: Settings) -> None:
         async with contextlib.AsyncExitStack() as stack:
             broker = await stack.enter_async_context(mqtt_broker(settings.mqtt))
             url = await stack.enter_async_context(
-                serve_app(create_app(engine), settings.api.host, settings.api.port)
+                serve_app(
+                    create_app(engine, settings.county_code), settings.api.host, settings.api.port
+                )
             )
             await stack.enter_async_context(Pipeline(settings, engine))
             log.info("serving: API %s (docs %s/docs), MQTT %s broker", url, url, broker)

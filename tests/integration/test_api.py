@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.app import create_app
-from camera_registry.queries import set_stream_url
+from camera_registry.camera_store import set_stream_url
 from detectors.model import Detection
 from incidents.engine import IncidentEngine
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 async def client(engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=create_app(engine))
+    transport = httpx.ASGITransport(app=create_app(engine, "520626"))
     async with httpx.AsyncClient(transport=transport, base_url="http://tianwang") as http:
         yield http
 
@@ -34,8 +34,9 @@ async def test_cameras_are_listed_without_credentials(
     cameras = {c["id"]: c for c in (await client.get("/api/v1/cameras")).json()}
     assert len(cameras) == 4
     camera = cameras["cam-nmy-01"]
-    assert camera["stream_url"] == "rtsp://10.20.30.40:554/sub"
-    assert camera["gb_id"] == "52062600001320000001"
+    assert camera["rtsp_sub"] == "rtsp://10.20.30.40:554/sub"
+    assert camera["has_credentials"] is True
+    assert camera["gb_id"] == "52062600001320800001"
     assert "Secr3t" not in str(cameras) and "admin" not in str(cameras)
     assert "rtsp_password" not in camera and "rtsp_username" not in camera
 
@@ -52,7 +53,7 @@ async def test_incidents_are_listed_newest_first_and_filtered_by_status(
     )
     listed = (await client.get("/api/v1/incidents")).json()
     assert [i["source_id"] for i in listed] == ["cam-bgy-01", "cam-nmy-01"]
-    assert listed[0]["grid_id"] == "QL-02-07" and listed[0]["delivered_at"] is None
+    assert listed[0]["grid_id"] == "520626001002007" and listed[0]["delivered_at"] is None
     assert (await client.get("/api/v1/incidents", params={"status": "resolved"})).json() == []
     assert len((await client.get("/api/v1/incidents", params={"limit": 1})).json()) == 1
 

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from camera_registry.queries import set_stream_url
+from camera_registry.camera_store import set_stream_url
 from config.mqtt import MqttSettings
 from config.settings import load_settings
 from incidents.cloudevent import EVENT_TYPE
@@ -68,7 +68,7 @@ async def test_camera_fire_and_sensor_alarm_reach_yiwangguan_once_each(
     ]
     fire, smoke = events
     assert fire["type"] == EVENT_TYPE and fire["specversion"] == "1.0"
-    assert fire["data"]["area"]["grid"]["id"] == "QL-01-03"
+    assert fire["data"]["area"]["grid"]["id"] == "520626001001003"
     assert Path(fire["data"]["evidence"]["snapshot"]).is_file()
     assert smoke["data"]["evidence"]["reading"]["value"] == "alarm"
     assert received.rejected == 0, "every delivery carried a valid signature"

@@ -59,11 +59,11 @@ async def test_a_detection_opens_an_incident_and_its_outbox_event_together(
     assert outcome.opened
     (incident,) = await rows(engine, incidents)
     (event_row,) = await rows(engine, outbox)
-    assert (incident.type, incident.status, incident.grid_id) == ("fire", "open", "QL-01-03")
+    assert (incident.type, incident.status, incident.grid_id) == ("fire", "open", "520626001001003")
     assert event_row.incident_id == incident.id and event_row.delivered_at is None
     event = event_row.payload
     assert event["specversion"] == "1.0" and event["id"] == event_row.event_id
-    assert event["data"]["area"]["grid"]["id"] == "QL-01-03"
+    assert event["data"]["area"]["grid"]["id"] == "520626001001003"
     assert (
         event["data"]["area"]["point"]["gcj02"]["lat"]
         != event["data"]["area"]["point"]["wgs84"]["lat"]

@@ -6,9 +6,10 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from camera_registry.camera_store import list_cameras, set_camera_status
 from camera_registry.database import open_engine
-from camera_registry.queries import list_cameras, set_camera_status
-from camera_registry.seed import load_seed, read_seed
+from camera_registry.place_seed import load_places, read_places
+from camera_registry.seed import load_devices, read_devices
 from config.delivery import DeliverySettings
 from config.settings import SAMPLE_DIR
 from detectors.model import Detection
@@ -29,10 +30,12 @@ async def test_migrations_seed_incidents_and_delivery_work_on_postgresql(
     try:
         await upgrade(engine)
         await upgrade(engine)  # applying again is a no-op
-        assert await load_seed(engine, read_seed(SAMPLE_DIR / "dejiang_demo.yaml"))
-        assert not await load_seed(engine, read_seed(SAMPLE_DIR / "dejiang_demo.yaml"))
+        assert await load_places(engine, read_places(SAMPLE_DIR / "dejiang_places.yaml"))
+        devices = read_devices(SAMPLE_DIR / "dejiang_demo.yaml")
+        assert await load_devices(engine, devices, "520626")
+        assert not await load_devices(engine, devices, "520626")
         await set_camera_status(engine, "cam-nmy-01", "offline", "refused")
-        cameras = {c.id: c for c in await list_cameras(engine)}
+        cameras = {c.id: c for c in (await list_cameras(engine))[0]}
         assert cameras["cam-nmy-01"].status == "offline"
         assert cameras["cam-nmy-01"].status_since is not None
         assert cameras["cam-nmy-01"].status_since.tzinfo is not None

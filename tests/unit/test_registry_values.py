@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from camera_registry.coordinates import gcj02_to_wgs84, wgs84_to_gcj02
+from camera_registry.coordinates import bd09_to_gcj02, gcj02_to_bd09, gcj02_to_wgs84, wgs84_to_gcj02
 from camera_registry.credentials import mask_text, mask_url, strip_credentials, with_credentials
 from camera_registry.gb28181 import InvalidDeviceId, parse_device_id
 
@@ -81,3 +81,17 @@ def test_gcj02_inverse_round_trips_within_a_centimetre(lat: float, lon: float) -
     back = gcj02_to_wgs84(*wgs84_to_gcj02(lat, lon))
     assert back[0] == pytest.approx(lat, abs=1e-7)
     assert back[1] == pytest.approx(lon, abs=1e-7)
+
+
+@given(lat=st.floats(24.0, 42.0), lon=st.floats(100.0, 122.0))
+def test_bd09_and_gcj02_transforms_invert_each_other(lat: float, lon: float) -> None:
+    # The published inverse is approximate: within 5e-6 degrees, about half a metre.
+    back = bd09_to_gcj02(*gcj02_to_bd09(lat, lon))
+    assert back[0] == pytest.approx(lat, abs=5e-6)
+    assert back[1] == pytest.approx(lon, abs=5e-6)
+
+
+def test_bd09_is_offset_north_east_of_gcj02_by_the_known_amount() -> None:
+    # Baidu's datum sits roughly 0.006° north and 0.0065° east of GCJ-02 in China.
+    lat, lon = gcj02_to_bd09(28.2568, 108.1245)
+    assert 0.005 < lat - 28.2568 < 0.007 and 0.006 < lon - 108.1245 < 0.0075

@@ -77,5 +77,5 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path, monkeypatch: pytest.Monke
             row[0] for row in conn.execute("select name from sqlite_master where type='table'")
         }
         (revision,) = conn.execute("select version_num from alembic_version").fetchone()
-    assert {"cameras", "grids", "sensors", "incidents", "outbox"} <= tables
+    assert {"cameras", "grids", "sensors", "incidents", "outbox", "streets", "sites"} <= tables
     assert revision == "0001"
