@@ -1,9 +1,9 @@
 """/api/v1/cameras: the register. No answer ever carries an RTSP user name or password."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.dependencies import get_county_code, get_engine
@@ -31,11 +31,13 @@ from camera_registry.ledger_csv import LedgerError
 from camera_registry.ledger_export import export_ledger
 from camera_registry.ledger_import import import_ledger
 from camera_registry.site_types import SiteType
+from detectors.analytics_config import AnalyticsConfig
 
 router = APIRouter(prefix="/api/v1/cameras", tags=["cameras"])
 Engine = Annotated[AsyncEngine, Depends(get_engine)]
 County = Annotated[str, Depends(get_county_code)]
 MAX_LEDGER_BYTES = 20 * 1024 * 1024
+CameraT = TypeVar("CameraT", CameraIn, CameraPatch)
 
 
 class Point(BaseModel):
@@ -80,6 +82,20 @@ def _out(camera: CameraRecord) -> CameraOut:
     return CameraOut(**camera.model_dump(), gcj02=gcj)
 
 
+def _checked_analytics(camera: CameraT) -> CameraT:
+    """The camera with its analytics config validated and normalised (zones, lines)."""
+    if camera.analytics is None:
+        return camera
+    try:
+        config = AnalyticsConfig.model_validate(camera.analytics)
+    except ValidationError as exc:
+        detail = "; ".join(
+            f"analytics.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
+        )
+        raise HTTPException(422, detail) from exc
+    return camera.model_copy(update={"analytics": config.model_dump(mode="json")})
+
+
 def _refused(exc: RegistryError | ValueError) -> HTTPException:
     if isinstance(exc, CameraNotFound):
         return HTTPException(404, str(exc))
@@ -112,7 +128,7 @@ async def get_cameras(
 async def post_camera(camera: CameraIn, engine: Engine, county: County) -> CameraOut:
     """Add one camera; user info in an RTSP URL is kept apart and never shown."""
     try:
-        return _out(await create_camera(engine, camera, county))
+        return _out(await create_camera(engine, _checked_analytics(camera), county))
     except (RegistryError, ValueError) as exc:
         raise _refused(exc) from exc
 
@@ -164,7 +180,7 @@ async def patch_camera(
 ) -> CameraOut:
     """Change only the fields given."""
     try:
-        return _out(await update_camera(engine, camera_id, patch, county))
+        return _out(await update_camera(engine, camera_id, _checked_analytics(patch), county))
     except (RegistryError, ValueError) as exc:
         raise _refused(exc) from exc
 

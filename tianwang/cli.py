@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from tianwang.bench_cli import bench_app
 from tianwang.cameras_cli import cameras_app
 from tianwang.cli_settings import ConfigOption, load_or_exit
 from tianwang.logs import configure_logging
@@ -19,6 +20,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(cameras_app, name="cameras")
+app.add_typer(bench_app, name="bench")
 
 
 def _run(coro: Any) -> Any:
