@@ -142,6 +142,21 @@ camera_status_history = sa.Table(
     sa.Index("ix_camera_status_history_camera_at", "camera_id", "at"),
 )
 
+camera_coverage = sa.Table(
+    "camera_coverage",
+    metadata,
+    sa.Column(
+        "camera_id",
+        sa.String(64),
+        sa.ForeignKey("cameras.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column(
+        "site_id", sa.String(64), sa.ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True
+    ),
+    comment="which cameras see which building or site (for fusion and sensor-driven focus)",
+)
+
 sensors = sa.Table(
     "sensors",
     metadata,

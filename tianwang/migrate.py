@@ -2,12 +2,21 @@
 
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def all_metadata() -> sa.MetaData:
+    """The shared MetaData with every room's tables on it (the migrations must match it)."""
+    import incidents.schema  # noqa: F401  (each import adds its room's tables)
+    from camera_registry.schema import metadata
+
+    return metadata
 
 
 def alembic_config() -> Config:
@@ -23,7 +32,7 @@ def _upgrade_on(connection: Connection, revision: str) -> None:
     command.upgrade(cfg, revision)
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Apply the Alembic migrations up to ``revision`` on ``engine``."""
+async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
+    """Apply the Alembic migrations up to ``revision`` (every branch head by default)."""
     async with engine.begin() as conn:
         await conn.run_sync(_upgrade_on, revision)

@@ -2,8 +2,7 @@
 
 from alembic import context
 
-import incidents.schema  # noqa: F401  (adds its tables to the shared metadata)
-from camera_registry.schema import metadata
+from tianwang.migrate import all_metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:
@@ -11,7 +10,7 @@ if connection is None:
 
 context.configure(
     connection=connection,
-    target_metadata=metadata,
+    target_metadata=all_metadata(),
     render_as_batch=connection.dialect.name == "sqlite",
 )
 with context.begin_transaction():
