@@ -3,6 +3,8 @@
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from incidents.versions import Publication
+
 
 def get_engine(request: Request) -> AsyncEngine:
     """The registry/incidents database engine of this app."""
@@ -14,3 +16,9 @@ def get_county_code(request: Request) -> str:
     """The county's administrative code (GB/T 28181 IDs must start with it)."""
     code: str = request.app.state.county_code
     return code
+
+
+def get_publication(request: Request) -> Publication:
+    """How messages sent on an incident transition are stamped."""
+    publication: Publication = request.app.state.publication
+    return publication

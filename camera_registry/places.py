@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from camera_registry.schema import (
+    camera_coverage,
     cameras,
     communities,
     grid_workers,
@@ -25,10 +26,14 @@ class Place:
     grid_id: str
     grid_name: str
     street: str
+    street_code: str
     community: str
+    community_code: str
     lat: float | None
     lon: float | None
     label: str
+    site_id: str | None
+    gb_id: str | None
 
 
 async def place_of(
@@ -37,15 +42,20 @@ async def place_of(
     """The grid and point of a camera or sensor; None when the registry does not know it."""
     table = cameras if source_kind == "camera" else sensors
     label = cameras.c.name if source_kind == "camera" else sensors.c.building
+    gb_id = cameras.c.gb_id if source_kind == "camera" else sa.null()
     query = (
         sa.select(
             grids.c.id.label("grid_id"),
             grids.c.name.label("grid_name"),
             streets.c.name.label("street"),
+            streets.c.code.label("street_code"),
             communities.c.name.label("community"),
+            communities.c.code.label("community_code"),
             table.c.lat,
             table.c.lon,
             label.label("label"),
+            table.c.site_id,
+            gb_id.label("gb_id"),
         )
         .join_from(table, grids, table.c.grid_id == grids.c.id)
         .join(communities, grids.c.community_code == communities.c.code)
@@ -57,6 +67,36 @@ async def place_of(
     if row is None:
         return None
     return Place(**{**row, "label": row["label"] or source_id})
+
+
+async def cameras_covering(engine: AsyncEngine, site_id: str) -> list[str]:
+    """The cameras that see ``site_id`` (or a site inside it, e.g. a building's stairwell)."""
+    inside = sa.select(sites.c.id).where(
+        sa.or_(sites.c.id == site_id, sites.c.parent_id == site_id)
+    )
+    covering = sa.select(camera_coverage.c.camera_id).where(camera_coverage.c.site_id.in_(inside))
+    placed = sa.select(cameras.c.id).where(cameras.c.site_id.in_(inside))
+    async with engine.connect() as conn:
+        rows = [*(await conn.execute(covering)).all(), *(await conn.execute(placed)).all()]
+    return sorted({row[0] for row in rows})
+
+
+async def sites_seen_by(engine: AsyncEngine, camera_id: str) -> list[str]:
+    """The sites a camera sees: its own site, its coverage, and their parent sites."""
+    covered = sa.select(camera_coverage.c.site_id).where(camera_coverage.c.camera_id == camera_id)
+    own = sa.select(cameras.c.site_id).where(
+        cameras.c.id == camera_id, cameras.c.site_id.is_not(None)
+    )
+    direct = covered.union(own).subquery()
+    parents = sa.select(sites.c.parent_id).where(
+        sites.c.id.in_(sa.select(direct)), sites.c.parent_id.is_not(None)
+    )
+    async with engine.connect() as conn:
+        rows = [
+            *(await conn.execute(sa.select(direct))).all(),
+            *(await conn.execute(parents)).all(),
+        ]
+    return sorted({row[0] for row in rows})
 
 
 async def places_tree(engine: AsyncEngine) -> list[dict[str, Any]]:

@@ -1,5 +1,7 @@
 """Delivery settings: where incidents go (一网管) and how hard we try."""
 
+from typing import Literal
+
 from pydantic import Field, HttpUrl, SecretStr
 
 from config.base import Section
@@ -20,4 +22,8 @@ class DeliverySettings(Section):
     poll_s: float = Field(0.5, gt=0, le=60, description="How often the outbox is polled.")
     retry_initial_s: float = Field(1.0, gt=0, le=600, description="First retry delay.")
     retry_max_s: float = Field(300.0, gt=0, le=86400, description="Cap of the retry delay.")
-    batch: int = Field(50, ge=1, le=1000, description="Outbox rows taken per poll.")
+    batch: int = Field(100, ge=1, le=1000, description="Outbox rows taken per poll.")
+    concurrency: int = Field(8, ge=1, le=256, description="Messages in flight at once.")
+    cap_status: Literal["Actual", "Exercise", "Test"] = Field(
+        "Actual", description="CAP status stamped on every message (the demo sends Exercise)."
+    )

@@ -17,9 +17,11 @@ from pydantic_settings import (
 
 from config.delivery import DeliverySettings
 from config.detectors import DetectorSettings
+from config.incidents import IncidentSettings
 from config.ingest import IngestSettings
 from config.mqtt import MqttSettings
 from config.network import ListenSettings
+from config.sensors import SensorSettings
 
 DEFAULT_FILE = Path(__file__).with_name("default.yaml")
 SAMPLE_DIR = Path(__file__).with_name("sample")
@@ -56,10 +58,17 @@ class Settings(BaseSettings):
         description="Cameras and sensors loaded into a registry with none "
         "(the demo always uses config/sample/dejiang_demo.yaml).",
     )
+    public_url: str | None = Field(
+        None,
+        description="Base URL operators and 一网管 reach the API at (snapshot links); "
+        "default http://{api.host}:{api.port}.",
+    )
     mqtt: MqttSettings = MqttSettings()
+    sensors: SensorSettings = SensorSettings()
     ingest: IngestSettings = IngestSettings()
     detectors: DetectorSettings = DetectorSettings()
     delivery: DeliverySettings = DeliverySettings()
+    incidents: IncidentSettings = IncidentSettings()
     api: ListenSettings = ListenSettings()
     receiver: ListenSettings = ListenSettings(port=8900)
 

@@ -1,14 +1,20 @@
-"""What each kind of detection means to a command centre, in CAP 1.2 terms.
+"""What each kind of detection means to a command centre, in CAP 1.2 terms, and its timings.
 
 CAP 1.2 (OASIS Common Alerting Protocol): category, event, urgency, severity, certainty.
+``family`` groups kinds that fusion treats as one event (a smoke alarm and a camera fire
+in the same building); ``escalate_s`` is how long an open incident may wait for an
+acknowledgement before it is re-alerted one severity up; ``cooldown_s`` is how long
+after it closes before the same kind at the same place opens a new incident.
 """
 
 from dataclasses import dataclass
 
+SEVERITIES = ("Minor", "Moderate", "Severe", "Extreme")
+
 
 @dataclass(frozen=True, slots=True)
 class IncidentType:
-    """How incidents of one detection kind are described and ranked."""
+    """How incidents of one detection kind are described, ranked and timed."""
 
     kind: str
     category: str
@@ -17,23 +23,155 @@ class IncidentType:
     urgency: str
     severity: str
     certainty: str
+    family: str
+    escalate_s: float
+    cooldown_s: float
+
+
+def raised(severity: str) -> str:
+    """One CAP severity step up (Extreme stays Extreme)."""
+    index = SEVERITIES.index(severity) if severity in SEVERITIES else 1
+    return SEVERITIES[min(index + 1, len(SEVERITIES) - 1)]
+
+
+def _t(kind: str, category: str, event: str, headline: str, urgency: str, severity: str,
+       certainty: str, family: str, escalate_s: float, cooldown_s: float) -> IncidentType:  # fmt: skip
+    return IncidentType(
+        kind,
+        category,
+        event,
+        headline,
+        urgency,
+        severity,
+        certainty,
+        family,
+        escalate_s,
+        cooldown_s,
+    )
 
 
 CATALOGUE = {
     t.kind: t
     for t in (
-        IncidentType("fire", "Fire", "fire", "摄像头发现明火", "Immediate", "Severe", "Likely"),
-        IncidentType(
-            "smoke", "Fire", "smoke", "摄像头发现烟雾", "Immediate", "Moderate", "Possible"
+        _t(
+            "fire",
+            "Fire",
+            "fire",
+            "摄像头发现明火",
+            "Immediate",
+            "Severe",
+            "Likely",
+            "fire",
+            120,
+            600,
         ),
-        IncidentType(
-            "sensor.smoke", "Fire", "smoke_alarm", "烟感报警", "Immediate", "Severe", "Likely"
+        _t(
+            "smoke",
+            "Fire",
+            "smoke",
+            "摄像头发现烟雾",
+            "Immediate",
+            "Moderate",
+            "Possible",
+            "fire",
+            180,
+            600,
         ),
-        IncidentType(
-            "sensor.heat", "Fire", "heat_alarm", "温感报警", "Immediate", "Severe", "Likely"
+        _t(
+            "sensor.smoke",
+            "Fire",
+            "smoke_alarm",
+            "烟感报警",
+            "Immediate",
+            "Severe",
+            "Likely",
+            "fire",
+            120,
+            600,
         ),
-        IncidentType(
-            "sensor.gas", "Safety", "gas_alarm", "燃气报警", "Immediate", "Severe", "Likely"
+        _t(
+            "sensor.heat",
+            "Fire",
+            "heat_alarm",
+            "温感报警",
+            "Immediate",
+            "Severe",
+            "Likely",
+            "fire",
+            120,
+            600,
+        ),
+        _t(
+            "sensor.gas",
+            "Safety",
+            "gas_alarm",
+            "燃气报警",
+            "Immediate",
+            "Severe",
+            "Likely",
+            "fire",
+            120,
+            600,
+        ),
+        _t(
+            "traffic.congestion",
+            "Transport",
+            "congestion",
+            "道路拥堵",
+            "Expected",
+            "Minor",
+            "Observed",
+            "traffic",
+            900,
+            900,
+        ),
+        _t(
+            "traffic.illegal_parking",
+            "Transport",
+            "illegal_parking",
+            "违章停车",
+            "Expected",
+            "Minor",
+            "Observed",
+            "traffic",
+            1800,
+            1800,
+        ),
+        _t(
+            "traffic.wrong_way",
+            "Transport",
+            "wrong_way",
+            "车辆逆行",
+            "Immediate",
+            "Moderate",
+            "Observed",
+            "traffic",
+            300,
+            600,
+        ),
+        _t(
+            "sanitation.dumping",
+            "Env",
+            "dumping",
+            "乱倒垃圾",
+            "Expected",
+            "Minor",
+            "Observed",
+            "sanitation",
+            3600,
+            3600,
+        ),
+        _t(
+            "sanitation.overflow",
+            "Env",
+            "bin_overflow",
+            "垃圾桶满溢",
+            "Expected",
+            "Minor",
+            "Observed",
+            "sanitation",
+            3600,
+            3600,
         ),
     )
 }
@@ -41,6 +179,9 @@ CATALOGUE = {
 
 def incident_type(kind: str) -> IncidentType:
     """The catalogue entry for ``kind``; an unknown kind gets a cautious generic entry."""
-    return CATALOGUE.get(
-        kind, IncidentType(kind, "Other", kind, kind, "Expected", "Moderate", "Possible")
+    found = CATALOGUE.get(kind)
+    if found is not None:
+        return found
+    return IncidentType(
+        kind, "Other", kind, kind, "Expected", "Moderate", "Possible", kind, 1800, 600
     )

@@ -69,6 +69,12 @@ class CameraWorker:
         self._on_status = on_status
         self.status = "unknown"
         self.last_failure: StreamError | None = None
+        self.focus_requested_until = 0.0
+        """Monotonic time until which someone (a sensor alarm, an operator) wants focus."""
+
+    def request_focus(self, seconds: float) -> None:
+        """Ask for focus (every frame analysed) for ``seconds`` from the next key frame on."""
+        self.focus_requested_until = max(self.focus_requested_until, time.monotonic() + seconds)
 
     async def run(self) -> None:
         """Read, reconnect with backoff on failure, report status changes; until cancelled."""

@@ -25,6 +25,7 @@ from camera_registry.place_seed import load_places, read_places
 from camera_registry.seed import load_devices, read_devices
 from config.mqtt import MqttSettings
 from config.settings import SAMPLE_DIR
+from incidents.versions import Publication
 from simulator.clips import Scene, ensure_clip
 from simulator.receiver import ReceivedEvents, create_receiver
 from simulator.rtsp import rtsp_server_problem
@@ -134,3 +135,7 @@ async def any_engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIte
         await load_places(eng, read_places(SAMPLE_DIR / "dejiang_places.yaml"))
         await load_devices(eng, read_devices(SAMPLE_DIR / "dejiang_demo.yaml"), "520626")
         yield eng
+
+
+PUB = Publication("urn:tianwang:test", "Test", "520626")
+"""How test incidents are stamped (CAP status Test)."""

@@ -18,12 +18,11 @@ from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp
 
-from api.app import create_app
 from api.server import serve_app
 from camera_registry.camera_store import set_stream_url
 from camera_registry.seed import DevicesFile, read_devices
 from config.settings import SAMPLE_DIR, Settings
-from incidents.publisher import outbox_count
+from incidents.publisher import incidents_delivered
 from incidents.schema import incidents
 from ingest.metrics import FRAMES_ANALYSED, READINGS
 from ingest.sensors import broker_client
@@ -33,7 +32,7 @@ from simulator.rtsp import RtspSimulator
 from simulator.sensor_fleet import SimulatedSensor, run_fleet
 from tianwang.broker import mqtt_broker
 from tianwang.pipeline import Pipeline
-from tianwang.service import prepared_engine
+from tianwang.service import api_app, prepared_engine
 
 log = logging.getLogger(__name__)
 
@@ -112,11 +111,11 @@ async def run_demo(settings: Settings, seconds: float | None) -> DemoSummary:
                 update={
                     "data_dir": demo_dir,
                     "delivery": settings.delivery.model_copy(
-                        update={"endpoint": f"{receiver_url}/events"}
+                        update={"endpoint": f"{receiver_url}/events", "cap_status": "Exercise"}
                     ),
                 }
             )
-            api = create_app(engine, settings.county_code)
+            api = api_app(engine, run_settings)
             api_url = await _serve_on(stack, api, settings.api.host, settings.api.port, "api")
             pipeline = await stack.enter_async_context(Pipeline(run_settings, engine))
             assert pipeline.sensors is not None
@@ -162,7 +161,7 @@ async def _summary(
         opened = (
             await conn.execute(sa.select(sa.func.count()).select_from(incidents))
         ).scalar_one()
-    delivered = await outbox_count(engine, delivered=True)
+    delivered = await incidents_delivered(engine)
     return DemoSummary(
         cameras=cameras,
         frames_analysed=int(counter_total(FRAMES_ANALYSED) - frames0),

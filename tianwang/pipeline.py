@@ -26,9 +26,11 @@ from detectors.frame_api import FrameDetector
 from detectors.model import Detection, Reading
 from detectors.sanitation import DumpingDetector, DumpingParams
 from detectors.smoke import SmokeDetector, SmokeParams
+from detectors.static_objects import DualBackground
 from detectors.traffic import TrafficDetector, TrafficParams
-from incidents.engine import IncidentEngine
+from incidents.engine import IncidentEngine, Timings
 from incidents.publisher import OutboxPublisher, outbox_count
+from incidents.versions import Publication
 from ingest.backoff import Backoff
 from ingest.camera_session import SessionPolicy
 from ingest.camera_worker import CameraWorker
@@ -53,13 +55,40 @@ def frame_detectors(
         found.append(FireDetector(FireParams(**d.fire.model_dump(exclude={"enabled"})), config))
     if d.smoke.enabled:
         found.append(SmokeDetector(SmokeParams(**d.smoke.model_dump(exclude={"enabled"})), config))
-    traffic = TrafficDetector(config, TrafficParams(**d.traffic.model_dump(exclude={"enabled"})))
+    background = DualBackground()  # one long/short-term model per camera, shared
+    traffic_params = TrafficParams(**d.traffic.model_dump(exclude={"enabled"}))
+    traffic = TrafficDetector(config, traffic_params, background)
     if d.traffic.enabled and traffic.continuous:
         found.append(traffic)
     if d.sanitation.enabled and config.zones_of("sanitation"):
         params = DumpingParams(**d.sanitation.model_dump(exclude={"enabled"}))
-        found.append(DumpingDetector(config, params))
+        found.append(DumpingDetector(config, params, background))
     return found
+
+
+def publication(settings: Settings) -> Publication:
+    """How this deployment stamps its messages."""
+    return Publication(settings.delivery.source, settings.delivery.cap_status, settings.county_code)
+
+
+def timings(settings: Settings) -> Timings:
+    """The incident engine's timing rules from the settings."""
+    i = settings.incidents
+    return Timings(i.fusion_window_s, i.focus_s, dict(i.escalate_s), dict(i.cooldown_s))
+
+
+def snapshot_url(settings: Settings) -> Callable[[str], str]:
+    """Turns a snapshot's file path into the URL the API serves it at."""
+    root = (Path(settings.data_dir) / "snapshots").resolve()
+    base = settings.public_url or f"http://{settings.api.host}:{settings.api.port}"
+
+    def url(path: str) -> str:
+        try:
+            return f"{base.rstrip('/')}/api/v1/snapshots/{Path(path).resolve().relative_to(root).as_posix()}"
+        except ValueError:
+            return path
+
+    return url
 
 
 class Pipeline:
@@ -69,7 +98,13 @@ class Pipeline:
         self.settings = settings
         self.engine = engine
         self.detections: asyncio.Queue[Detection] = asyncio.Queue()
-        self.incidents = IncidentEngine(engine, settings.delivery.source)
+        self.incidents = IncidentEngine(
+            engine,
+            publication(settings),
+            timings=timings(settings),
+            snapshot_url=snapshot_url(settings),
+            focus=self._focus,
+        )
         self.workers: list[CameraWorker] = []
         self.sensors: SensorConsumer | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -78,8 +113,11 @@ class Pipeline:
     async def __aenter__(self) -> "Pipeline":
         s = self.settings
         self._http = httpx.AsyncClient()
-        publisher = OutboxPublisher(self.engine, s.delivery, self._http)
+        publisher = OutboxPublisher(self.engine, s.delivery, self._http, s.mqtt)
         self._spawn("incidents", self._record_detections)
+        self._spawn(
+            "escalation", lambda: self.incidents.run_escalation(s.incidents.escalation_check_s)
+        )
         self._spawn("publisher", publisher.run)
         known_sensors = {sensor.id for sensor in await list_sensors(self.engine)}
         self.sensors = SensorConsumer(s.mqtt, self._on_reading, known_sensors.__contains__)
@@ -126,6 +164,13 @@ class Pipeline:
 
     def _spawn(self, name: str, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
         self._tasks.append(asyncio.create_task(supervise(name, run), name=name))
+
+    def _focus(self, camera_ids: list[str], seconds: float) -> None:
+        wanted = set(camera_ids)
+        for worker in self.workers:
+            if worker.camera_id in wanted:
+                worker.request_focus(seconds)
+        log.info("focus asked for cameras %s for %g s", sorted(wanted), seconds)
 
     async def _on_reading(self, reading: Reading) -> None:
         for detection in sensor_rules.evaluate(reading):

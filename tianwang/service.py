@@ -5,6 +5,7 @@ import contextlib
 import logging
 from pathlib import Path
 
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.app import create_app
@@ -15,7 +16,7 @@ from camera_registry.seed import load_devices, read_devices
 from config.settings import Settings
 from tianwang.broker import mqtt_broker
 from tianwang.migrate import upgrade
-from tianwang.pipeline import Pipeline
+from tianwang.pipeline import Pipeline, publication
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,16 @@ async def prepared_engine(settings: Settings, devices_file: Path | None = None) 
     ):
         log.info("registry had no devices: loaded %s", devices_file)
     return engine
+
+
+def api_app(engine: AsyncEngine, settings: Settings) -> FastAPI:
+    """The API for this deployment: its county, its message stamp, its snapshot folder."""
+    return create_app(
+        engine,
+        settings.county_code,
+        publication=publication(settings),
+        snapshot_dir=Path(settings.data_dir) / "snapshots",
+    )
 
 
 async def serve(settings: Settings) -> None:

@@ -11,6 +11,7 @@ from api.app import create_app
 from camera_registry.camera_store import set_stream_url
 from detectors.model import Detection
 from incidents.engine import IncidentEngine
+from tests.conftest import PUB
 
 pytestmark = pytest.mark.integration
 
@@ -44,7 +45,7 @@ async def test_cameras_are_listed_without_credentials(
 async def test_incidents_are_listed_newest_first_and_filtered_by_status(
     client: httpx.AsyncClient, engine: AsyncEngine
 ) -> None:
-    recorder = IncidentEngine(engine, "urn:test")
+    recorder = IncidentEngine(engine, PUB)
     await recorder.record(
         Detection("fire", "camera", "cam-nmy-01", datetime(2026, 1, 1, tzinfo=UTC), 0.7)
     )

@@ -17,7 +17,7 @@ from incidents.engine import IncidentEngine
 from incidents.publisher import OutboxPublisher
 from incidents.schema import outbox
 from simulator.receiver import ReceivedEvents
-from tests.conftest import SECRET
+from tests.conftest import PUB, SECRET
 from tianwang.migrate import upgrade
 
 pytestmark = pytest.mark.integration
@@ -40,11 +40,11 @@ async def test_migrations_seed_incidents_and_delivery_work_on_postgresql(
         assert cameras["cam-nmy-01"].status_since is not None
         assert cameras["cam-nmy-01"].status_since.tzinfo is not None
 
-        recorder = IncidentEngine(engine, "urn:test")
+        recorder = IncidentEngine(engine, PUB)
         now = datetime.now(UTC)
         first = await recorder.record(Detection("fire", "camera", "cam-nmy-01", now, 0.7))
         second = await recorder.record(Detection("fire", "camera", "cam-nmy-01", now, 0.8))
-        assert first.opened and second.incident_id == first.incident_id
+        assert first.action == "opened" and second.incident_id == first.incident_id
 
         url, received = receiver
         settings = DeliverySettings.model_validate({"endpoint": url, "secret": SECRET})
