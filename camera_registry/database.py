@@ -8,7 +8,6 @@ from sqlalchemy import event
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-
 # aiosqlite logs every statement with its parameters at DEBUG: RTSP passwords included.
 # Credentials never appear in a log line, so its DEBUG output stays off whatever the root level.
 logging.getLogger("aiosqlite").setLevel(logging.INFO)

@@ -1,4 +1,4 @@
-"""Detector settings: thresholds for the fire screen/confirm and the sensor rules."""
+"""Detector settings: thresholds of the fire, smoke, traffic and sanitation detectors."""
 
 from pydantic import Field
 
@@ -22,7 +22,54 @@ class FireSettings(Section):
     )
 
 
+class SmokeSettings(Section):
+    """Grey, washed-out, churning regions that stay put (saturation and contrast loss)."""
+
+    enabled: bool = Field(
+        False,
+        description="Run the smoke detector on cameras. Off by default: its false-alarm rate "
+        "on street scenes is still too high for the command centre (see issue 6 report).",
+    )
+    screen_fraction: float = Field(
+        0.006, gt=0, le=1, description="Share of washed-out changed pixels that starts focus."
+    )
+    confirm_frames: int = Field(12, ge=3, le=300, description="Focus frames looked at to confirm.")
+    min_churn: float = Field(
+        0.15, ge=0, le=10, description="Least relative change of the region's change map in ~1 s."
+    )
+
+
+class TrafficSettings(Section):
+    """MOG2 + centroid tracks for lines and lanes; dual background for parked vehicles."""
+
+    enabled: bool = Field(True, description="Run traffic analytics where a camera has them.")
+    min_vehicle_area: float = Field(
+        0.006, gt=0, le=1, description="Least share of the picture a vehicle covers."
+    )
+    wrong_way_s: float = Field(
+        1.0, gt=0, le=60, description="Seconds against a lane's direction that make it wrong way."
+    )
+    occupancy: float = Field(
+        0.35, gt=0, le=1, description="Share of a lane covered by slow vehicles that is a queue."
+    )
+
+
+class SanitationSettings(Section):
+    """Objects left in sanitation zones (long/short-term background, Porikli-style)."""
+
+    enabled: bool = Field(True, description="Run dumping detection where a camera has zones.")
+    min_area: float = Field(
+        0.0012, gt=0, le=1, description="Least share of the picture a dumped object covers."
+    )
+    max_area: float = Field(
+        0.08, gt=0, le=1, description="Larger static changes are not a dump (vehicle, light)."
+    )
+
+
 class DetectorSettings(Section):
     """All detectors."""
 
     fire: FireSettings = FireSettings()
+    smoke: SmokeSettings = SmokeSettings()
+    traffic: TrafficSettings = TrafficSettings()
+    sanitation: SanitationSettings = SanitationSettings()

@@ -5,7 +5,9 @@ color model", Fire Safety Journal 44 (2009): a flame pixel has Y > Cb, Cr > Cb, 
 brighter and redder than the picture's mean (Y > mean Y, Cb < mean Cb, Cr > mean Cr) and
 |Cr - Cb| >= tau. Colour alone is fooled by sodium lamps, orange cars and sunsets, so the
 confirm step also wants the region to flicker (its shape changes frame to frame) while
-staying anchored (its centre does not travel like a vehicle's).
+staying anchored (its centre does not travel like a vehicle's), and never going out: an
+amber beacon or a turn signal flashes the whole lamp on and off, a flame's boundary
+dances around a core that stays lit.
 """
 
 from collections import deque
@@ -15,6 +17,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from detectors.analytics_config import AnalyticsConfig
 from detectors.frame_api import SCREEN_HIT, Frame
 from detectors.model import Finding
 
@@ -36,6 +39,12 @@ class FireParams:
     Chen, Wu & Chiou (ICIP 2004) use a red threshold of 115-135 for all flame pixels."""
     core_share: float = 0.8
     """A core pixel is flame-coloured in at least this share of the window's frames."""
+    min_hot_share: float = 0.03
+    """Least share of the region that is yellow-white hot (R and G near saturation): a
+    flame's core is; a red or orange car, a person in red, a tail light is not."""
+    min_area_ratio: float = 0.3
+    """Least (smallest / largest) area of the region over the window: a flashing beacon
+    goes dark between flashes, a burning flame never does."""
 
 
 def flame_mask(frame: Frame, chroma_gap: int, width: int = 320) -> Mask:
@@ -70,28 +79,46 @@ class FireDetector:
     """
 
     kind = "fire"
+    continuous = False
 
-    def __init__(self, params: FireParams | None = None) -> None:
+    def __init__(
+        self, params: FireParams | None = None, config: AnalyticsConfig | None = None
+    ) -> None:
         self.params = params or FireParams()
+        self._config = config or AnalyticsConfig()
+        self._keep: dict[tuple[int, int], Mask] = {}
         self._masks: deque[Mask] = deque(maxlen=self.params.confirm_frames)
         self._red: deque[npt.NDArray[np.uint8]] = deque(maxlen=self.params.confirm_frames)
+        self._hot: deque[Mask] = deque(maxlen=self.params.confirm_frames)
 
-    def screen(self, frame: Frame) -> float:
+    def _unmasked(self, mask: Mask) -> Mask:
+        """``mask`` without the camera's mask zones."""
+        if not self._config.zones_of("mask"):
+            return mask
+        h, w = mask.shape
+        if (w, h) not in self._keep:
+            self._keep[(w, h)] = self._config.unmasked(w, h)
+        return mask & self._keep[(w, h)]
+
+    def screen(self, frame: Frame, t: float = 0.0) -> float:
         """Share of flame-coloured pixels relative to the share that asks for focus."""
-        mask = flame_mask(frame, self.params.chroma_gap, width=160)
+        mask = self._unmasked(flame_mask(frame, self.params.chroma_gap, width=160))
         return float(mask.mean()) / self.params.screen_fraction * SCREEN_HIT
 
     def confirm(self, frame: Frame, t: float) -> Finding | None:
         """Add one focus frame; a Finding when a region of the recent frames is a flame."""
         p = self.params
-        mask = flame_mask(frame, p.chroma_gap)
+        mask = self._unmasked(flame_mask(frame, p.chroma_gap))
         self._masks.append(mask)
         self._red.append(_red_channel(frame, mask.shape))
+        self._hot.append(_white_hot(frame, mask.shape))
         if len(self._masks) < p.confirm_frames:
             return None
         stack: npt.NDArray[np.bool_] = np.stack(self._masks)
         n = stack.shape[0]
         ever: Mask = np.logical_or.reduce(stack, axis=0)
+        if ever.sum() < p.screen_fraction * ever.size:
+            return None
         count, labels, stats, _ = cv2.connectedComponentsWithStats(
             ever.astype(np.uint8), connectivity=8
         )
@@ -104,12 +131,20 @@ class FireDetector:
                 continue
             region = labels == label
             core = region & (on_share >= p.core_share)
-            present = (stack & region).sum(axis=(1, 2)) >= min_area / 2
+            areas = (stack & region).sum(axis=(1, 2))
+            present = areas >= min_area / 2
             flicker = float(flips[region].mean())
             if core.sum() < min_area / 4 or present.mean() < p.confirm_ratio:
                 continue
+            if areas.min() < p.min_area_ratio * areas.max():
+                continue
             core_red = float(np.mean([red[core].mean() for red in self._red]))
             if core_red < p.min_core_red:
+                continue
+            # The white-hot core is too pale for the colour rules: look in the filled region.
+            filled = _filled(region)
+            hot = float(np.mean([h[filled].sum() for h in self._hot])) / float(region.sum())
+            if hot < p.min_hot_share:
                 continue
             if flicker < p.min_flicker:
                 continue
@@ -121,10 +156,12 @@ class FireDetector:
                     kind=self.kind,
                     confidence=round(confidence, 3),
                     box=_box(stats[label], region.shape),
+                    zone=None,
                     attributes={
                         "flicker": round(flicker, 3),
                         "present": round(float(present.mean()), 3),
                         "core_red": round(core_red, 1),
+                        "hot": round(hot, 3),
                     },
                 )
         return best
@@ -133,6 +170,26 @@ class FireDetector:
         """Forget the frames seen in focus."""
         self._masks.clear()
         self._red.clear()
+        self._hot.clear()
+
+
+def _filled(region: Mask) -> Mask:
+    """``region`` with its holes filled (flood the outside from the border)."""
+    padded = np.pad(region.astype(np.uint8), 1)
+    flood = padded.copy()
+    cv2.floodFill(flood, None, (0, 0), 1)
+    holes = flood == 0
+    filled: Mask = (padded.astype(bool) | holes)[1:-1, 1:-1]
+    return filled
+
+
+def _white_hot(frame: Frame, shape: tuple[int, ...]) -> Mask:
+    """Yellow-white pixels (red and green both bright) at the mask's size."""
+    hot = ((frame[..., 2] > 235) & (frame[..., 1] > 190)).astype(np.uint8)
+    if hot.shape != shape[:2]:
+        size = (shape[1], shape[0])
+        hot = np.asarray(cv2.resize(hot * 255, size, interpolation=cv2.INTER_AREA), np.uint8)
+    return hot > 0
 
 
 def _red_channel(frame: Frame, shape: tuple[int, ...]) -> npt.NDArray[np.uint8]:

@@ -2,7 +2,12 @@
 
 In *patrol* a camera decodes only key frames and calls ``screen``; a score at or above
 ``SCREEN_HIT`` asks for *focus*, where every frame at the detector's rate goes to
-``confirm`` until it returns a Finding or the focus time runs out.
+``confirm`` until it returns a Finding or the focus time runs out. A ``continuous``
+detector (traffic: counting lines, tracks) keeps its camera in focus for good.
+
+``t`` is seconds of stream time; calls come at irregular intervals (one key frame a second
+or two in patrol, ``focus_fps`` in focus), so time-dependent state must use ``t``, not
+the number of calls.
 """
 
 from typing import Protocol
@@ -22,8 +27,9 @@ class FrameDetector(Protocol):
     """A detector of one kind of event in one camera's pictures; holds that camera's state."""
 
     kind: str
+    continuous: bool
 
-    def screen(self, frame: Frame) -> float:
+    def screen(self, frame: Frame, t: float) -> float:
         """Cheap look at a patrol frame; >= SCREEN_HIT asks for focus."""
         ...
 

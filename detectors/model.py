@@ -32,6 +32,8 @@ class Finding:
     confidence: float
     box: Box | None = None
     attributes: dict[str, float] = field(default_factory=dict)
+    zone: str | None = None
+    """The analytics zone the event is in (禁停区, 环卫区, a lane), when it has one."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,147 +34,26 @@ def raised(severity: str) -> str:
     return SEVERITIES[min(index + 1, len(SEVERITIES) - 1)]
 
 
-def _t(kind: str, category: str, event: str, headline: str, urgency: str, severity: str,
-       certainty: str, family: str, escalate_s: float, cooldown_s: float) -> IncidentType:  # fmt: skip
-    return IncidentType(
-        kind,
-        category,
-        event,
-        headline,
-        urgency,
-        severity,
-        certainty,
-        family,
-        escalate_s,
-        cooldown_s,
-    )
-
-
-CATALOGUE = {
-    t.kind: t
-    for t in (
-        _t(
-            "fire",
-            "Fire",
-            "fire",
-            "摄像头发现明火",
-            "Immediate",
-            "Severe",
-            "Likely",
-            "fire",
-            120,
-            600,
-        ),
-        _t(
-            "smoke",
-            "Fire",
-            "smoke",
-            "摄像头发现烟雾",
-            "Immediate",
-            "Moderate",
-            "Possible",
-            "fire",
-            180,
-            600,
-        ),
-        _t(
-            "sensor.smoke",
-            "Fire",
-            "smoke_alarm",
-            "烟感报警",
-            "Immediate",
-            "Severe",
-            "Likely",
-            "fire",
-            120,
-            600,
-        ),
-        _t(
-            "sensor.heat",
-            "Fire",
-            "heat_alarm",
-            "温感报警",
-            "Immediate",
-            "Severe",
-            "Likely",
-            "fire",
-            120,
-            600,
-        ),
-        _t(
-            "sensor.gas",
-            "Safety",
-            "gas_alarm",
-            "燃气报警",
-            "Immediate",
-            "Severe",
-            "Likely",
-            "fire",
-            120,
-            600,
-        ),
-        _t(
-            "traffic.congestion",
-            "Transport",
-            "congestion",
-            "道路拥堵",
-            "Expected",
-            "Minor",
-            "Observed",
-            "traffic",
-            900,
-            900,
-        ),
-        _t(
-            "traffic.illegal_parking",
-            "Transport",
-            "illegal_parking",
-            "违章停车",
-            "Expected",
-            "Minor",
-            "Observed",
-            "traffic",
-            1800,
-            1800,
-        ),
-        _t(
-            "traffic.wrong_way",
-            "Transport",
-            "wrong_way",
-            "车辆逆行",
-            "Immediate",
-            "Moderate",
-            "Observed",
-            "traffic",
-            300,
-            600,
-        ),
-        _t(
-            "sanitation.dumping",
-            "Env",
-            "dumping",
-            "乱倒垃圾",
-            "Expected",
-            "Minor",
-            "Observed",
-            "sanitation",
-            3600,
-            3600,
-        ),
-        _t(
-            "sanitation.overflow",
-            "Env",
-            "bin_overflow",
-            "垃圾桶满溢",
-            "Expected",
-            "Minor",
-            "Observed",
-            "sanitation",
-            3600,
-            3600,
-        ),
-    )
-}
+# fmt: off
+_ROWS = (
+    # kind                     category     event              headline        urgency      severity    certainty   family        escalate_s cooldown_s
+    ("fire",                    "Fire",      "fire",            "摄像头发现明火", "Immediate", "Severe",   "Likely",   "fire",       120,   600),
+    ("smoke",                   "Fire",      "smoke",           "摄像头发现烟雾", "Immediate", "Moderate", "Possible", "fire",       180,   600),
+    ("sensor.smoke",            "Fire",      "smoke_alarm",     "烟感报警",       "Immediate", "Severe",   "Likely",   "fire",       120,   600),
+    ("sensor.heat",             "Fire",      "heat_alarm",      "温感报警",       "Immediate", "Severe",   "Likely",   "fire",       120,   600),
+    ("sensor.gas",              "Safety",    "gas_alarm",       "燃气报警",       "Immediate", "Severe",   "Likely",   "fire",       120,   600),
+    ("sensor.water_leak",       "Infra",     "water_leak",      "漏水报警",       "Expected",  "Moderate", "Likely",   "water",      600,   1800),
+    ("sensor.door_repeated",    "Security",  "door_repeated",   "门磁频繁报警",   "Expected",  "Minor",    "Possible", "door",       1800,  1800),
+    ("sensor.offline",          "Infra",     "sensor_offline",  "传感器离线",     "Expected",  "Minor",    "Observed", "health",     3600,  600),
+    ("sensor.battery_low",      "Infra",     "battery_low",     "传感器电量低",   "Future",    "Minor",    "Observed", "health",     86400, 86400),
+    ("traffic.congestion",      "Transport", "congestion",      "道路拥堵",       "Expected",  "Minor",    "Observed", "traffic",    900,   900),
+    ("traffic.illegal_parking", "Transport", "illegal_parking", "违章停车",       "Expected",  "Minor",    "Observed", "traffic",    1800,  1800),
+    ("traffic.wrong_way",       "Transport", "wrong_way",       "车辆逆行",       "Immediate", "Moderate", "Observed", "traffic",    300,   600),
+    ("sanitation.dumping",      "Env",       "dumping",         "乱倒垃圾",       "Expected",  "Minor",    "Observed", "sanitation", 3600,  3600),
+    ("sanitation.overflow",     "Env",       "bin_overflow",    "垃圾桶满溢",     "Expected",  "Minor",    "Observed", "sanitation", 3600,  3600),
+)
+# fmt: on
+CATALOGUE = {row[0]: IncidentType(*row) for row in _ROWS}
 
 
 def incident_type(kind: str) -> IncidentType:

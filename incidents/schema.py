@@ -59,7 +59,7 @@ outbox = sa.Table(
         nullable=False,
         comment="yiwangguan, grid:<id>, webhook:<worker>",
     ),
-    sa.Column("payload", sa.JSON, nullable=False, comment="the message, as sent"),
+    sa.Column("payload", sa.JSON, nullable=False, comment="the CloudEvent, as sent"),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("next_attempt_at", UtcDateTime, nullable=False),

@@ -4,6 +4,7 @@ written in one transaction (the transactional outbox)."""
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -50,13 +51,12 @@ async def _enqueue(
         workers=routed.workers,
         note=note,
     )
-    earlier = (
-        await conn.execute(
-            sa.select(outbox.c.destination, outbox.c.event_id)
-            .where(outbox.c.incident_id == row.id)
-            .order_by(outbox.c.id)
+    earlier = []
+    if row.version > 1:  # the first version references nothing
+        query = sa.select(outbox.c.destination, outbox.c.event_id).where(
+            outbox.c.incident_id == row.id
         )
-    ).all()
+        earlier = list((await conn.execute(query.order_by(outbox.c.id))).all())
     rows = []
     for destination in routed.destinations:
         event_id = str(uuid.uuid4())
@@ -112,8 +112,9 @@ async def open_version(
     actor: str = "tianwang",
 ) -> Any:
     """Insert a new incident (version 1) with its audit entry and messages; returns the row."""
-    await conn.execute(sa.insert(incidents).values({**values, "version": 1}))
-    row = (await conn.execute(sa.select(incidents).where(incidents.c.id == values["id"]))).one()
+    row_values = {**values, "version": 1, "closed_at": None, "escalations": 0}
+    await conn.execute(sa.insert(incidents).values(row_values))
+    row = SimpleNamespace(**row_values)
     await _audit(conn, row, None, actor, None, now)
     await _enqueue(conn, row, place, pub, None, now)
     return row

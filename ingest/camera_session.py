@@ -4,7 +4,10 @@ Patrol and focus (see ARCHITECTURE.md): in patrol the decoder skips every non-ke
 (``skip_frame = "NONKEY"``) and the detectors' cheap screens look at key frames only; a
 screen hit switches to focus right after that key frame (so the decoder has its
 reference) and every frame at ``focus_fps`` goes to the detectors' confirm step until
-``focus_s`` passes with nothing confirmed; focus ends on the next key frame.
+``focus_s`` passes with nothing confirmed; focus ends on the next key frame. A detector
+marked ``continuous`` (traffic counting lines) keeps the camera in focus for good. Focus
+time is stream time, so the offline ``tianwang detect`` (unpaced, as fast as the CPU
+goes) makes the same decisions as a live camera.
 """
 
 import threading
@@ -33,6 +36,8 @@ class SessionPolicy:
     read_timeout_s: float = 5.0
     focus_fps: float = 5.0
     focus_s: float = 10.0
+    pace_files: bool = True
+    """Play file sources at their real rate (the demo); ``detect`` reads them flat out."""
 
 
 def _bgr(frame: av.VideoFrame) -> Frame:
@@ -67,6 +72,14 @@ class CameraSession:
         self._analysed = FRAMES_ANALYSED.labels(camera_id)
         self.focus_until = 0.0
         self._focused = False
+        self._continuous = any(getattr(d, "continuous", False) for d in detectors)
+        self.frames = 0
+        """Video packets demuxed (one per frame)."""
+        self.rate = 25.0
+        """The stream's frame rate, as the container tells it."""
+        self.frames_decoded = 0
+        self.position_s = 0.0
+        """Seconds into the stream of the frame being analysed (from its first frame)."""
 
     def run(self) -> str:
         """Read until the end; returns "eof" or "stopped", raises StreamError on failure."""
@@ -94,48 +107,65 @@ class CameraSession:
     def _read(self, container: av.container.InputContainer, stream: av.VideoStream) -> str:
         ctx = stream.codec_context
         ctx.skip_frame = "NONKEY"
-        paced = not _is_network(self._url)
+        paced = self._policy.pace_files and not _is_network(self._url)
+        rate = self.rate = float(stream.average_rate or stream.guessed_rate or 25)
         started, first_t = time.monotonic(), None
         last_confirm_t = -1e9
         for packet in container.demux(stream):
             if self._stop.is_set():
                 return "stopped"
-            if packet.is_keyframe and self._focused and not self.in_focus:
+            if packet.size:
+                self.frames += 1
+            if packet.is_keyframe and self._focused and not self._holds_focus():
                 ctx.skip_frame = "NONKEY"
                 self._leave_focus()
             for frame in packet.decode():
+                self.frames_decoded += 1
                 self._decoded.inc()
-                t = frame.time if frame.time is not None else time.monotonic() - started
+                t = frame.time if frame.time is not None else (self.frames - 1) / rate
+                first_t = t if first_t is None else first_t
+                self.position_s = t - first_t
                 if paced:
-                    first_t = t if first_t is None else first_t
-                    time.sleep(max(0.0, (t - first_t) - (time.monotonic() - started)))
+                    time.sleep(max(0.0, self.position_s - (time.monotonic() - started)))
                 if ctx.skip_frame == "NONKEY":
                     self._patrol(_bgr(frame), ctx)
-                elif t - last_confirm_t >= 1.0 / self._policy.focus_fps:
+                elif t - last_confirm_t >= 1.0 / self._policy.focus_fps - 1e-6:
                     last_confirm_t = t
-                    self._confirm(_bgr(frame), t)
+                    self._confirm(_bgr(frame))
         return "eof"
+
+    @property
+    def duration_s(self) -> float:
+        """Seconds of video demuxed so far."""
+        return self.frames / self.rate
 
     @property
     def in_focus(self) -> bool:
         """True while a screen hit or a confirmed finding keeps this camera in focus."""
-        return time.monotonic() < self.focus_until
+        return self._focused and self._holds_focus()
+
+    def _holds_focus(self) -> bool:
+        return self._continuous or self.position_s < self.focus_until
 
     def _patrol(self, image: Frame, ctx: av.video.codeccontext.VideoCodecContext) -> None:
         self._analysed.inc()
-        if any(d.screen(image) >= SCREEN_HIT for d in self._detectors):
+        t = self.position_s
+        # Every screen runs (no short-circuit): some keep a background model up to date.
+        scores = [d.screen(image, t) for d in self._detectors]
+        if self._continuous or max(scores, default=0.0) >= SCREEN_HIT:
             # Switch right after a decoded key frame: the decoder holds its reference.
-            self.focus_until = time.monotonic() + self._policy.focus_s
+            self.focus_until = t + self._policy.focus_s
             ctx.skip_frame = "DEFAULT"
             self._focused = True
             CAMERAS_IN_FOCUS.inc()
 
-    def _confirm(self, image: Frame, t: float) -> None:
+    def _confirm(self, image: Frame) -> None:
         self._analysed.inc()
+        t = self.position_s
         for detector in self._detectors:
             finding = detector.confirm(image, t)
             if finding is not None:
-                self.focus_until = time.monotonic() + self._policy.focus_s
+                self.focus_until = t + self._policy.focus_s
                 detector.reset()
                 self._on_finding(finding, np.ascontiguousarray(image))
 

@@ -15,6 +15,16 @@ from detectors.model import Reading
 
 MAX_PAYLOAD_BYTES = 64 * 1024
 CHANNELS = ("event", "telemetry", "state")
+KIND_LIMITS: dict[str, tuple[float, float]] = {
+    "heat": (-50.0, 300.0),  # °C: a heat detector melts long before 300
+    "temperature": (-50.0, 300.0),
+    "smoke": (0.0, 100.0),  # obscuration %/m
+    "gas": (0.0, 100.0),  # % of the lower explosive limit
+    "bin": (0.0, 100.0),  # fill %
+    "humidity": (0.0, 100.0),
+    "water": (0.0, 10_000.0),  # mm above the floor probe
+}
+"""Numbers outside these ranges are faults, not fires: they go to dead letters."""
 
 
 class RejectedMessage(ValueError):
@@ -45,14 +55,29 @@ def parse_message(topic: str, payload: bytes, prefix: str, now: datetime) -> Rea
         raise RejectedMessage("not_object", f"payload is a JSON {type(body).__name__}")
     if "value" not in body:
         raise RejectedMessage("missing_value", "no 'value' field")
-    return Reading(
-        device_id=device_id,
-        kind=_text(body.get("kind", device_type), "kind"),
-        value=_value(body["value"]),
-        at=_time(body.get("ts"), now),
-        unit=None if body.get("unit") is None else _text(body["unit"], "unit"),
-        battery=None if body.get("battery") is None else _battery(body["battery"]),
+    return plausible(
+        Reading(
+            device_id=device_id,
+            kind=text_field(body.get("kind", device_type), "kind"),
+            value=reading_value(body["value"]),
+            at=reading_time(body.get("ts"), now),
+            unit=None if body.get("unit") is None else text_field(body["unit"], "unit"),
+            battery=None if body.get("battery") is None else battery_level(body["battery"]),
+        )
     )
+
+
+def plausible(reading: Reading) -> Reading:
+    """``reading`` when its number is possible for its kind; RejectedMessage("absurd_value")."""
+    limits = KIND_LIMITS.get(reading.kind)
+    value = reading.value
+    if limits is not None and not isinstance(value, bool | str):
+        low, high = limits
+        if not low <= value <= high:
+            raise RejectedMessage(
+                "absurd_value", f"{reading.kind} value {value} outside {low}..{high}"
+            )
+    return reading
 
 
 def _split_topic(topic: str, prefix: str) -> tuple[str, str, str]:
@@ -66,13 +91,15 @@ def _split_topic(topic: str, prefix: str) -> tuple[str, str, str]:
     return device_type, device_id, parts[-1]
 
 
-def _text(value: Any, name: str) -> str:
+def text_field(value: Any, name: str) -> str:
+    """A short non-empty string field, or RejectedMessage("bad_field")."""
     if not isinstance(value, str) or not value or len(value) > 64:
         raise RejectedMessage("bad_field", f"{name} must be a short string, got {value!r:.40}")
     return value
 
 
-def _value(value: Any) -> float | bool | str:
+def reading_value(value: Any) -> float | bool | str:
+    """A number, boolean or short string, or RejectedMessage."""
     if isinstance(value, bool):
         return value
     if isinstance(value, int | float):
@@ -86,18 +113,20 @@ def _value(value: Any) -> float | bool | str:
     )
 
 
-def _battery(value: Any) -> float:
+def battery_level(value: Any) -> float:
+    """A battery level 0..100 %, or RejectedMessage("bad_field")."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
         raise RejectedMessage("bad_field", f"battery must be 0..100 %, got {value!r:.40}")
     return float(value)
 
 
-def _time(value: Any, now: datetime) -> datetime:
+def reading_time(value: Any, now: datetime) -> datetime:
+    """ISO 8601 or Unix seconds (milliseconds above 1e11) within a week of ``now``."""
     if value is None:
         return now
     try:
         if isinstance(value, int | float) and not isinstance(value, bool):
-            at = datetime.fromtimestamp(value, UTC)
+            at = datetime.fromtimestamp(value / 1000 if value > 1e11 else value, UTC)
         elif isinstance(value, str):
             at = datetime.fromisoformat(value)
             at = at if at.tzinfo else at.replace(tzinfo=UTC)

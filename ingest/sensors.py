@@ -1,50 +1,161 @@
-"""The MQTT sensor consumer: subscribe, turn messages into Readings, never stop on bad input."""
+"""The MQTT sensor consumer: subscribe, turn messages into Readings, never stop on bad input.
+
+MQTT 5 by default: a persistent session (clean start off, a session expiry interval) with
+QoS 1 on alarm and state topics, so alarms published while tianwang restarts wait in the
+broker; shared subscriptions (``$share/{group}/...``) so several tianwang processes split
+the sensors. A broker that refuses MQTT 5 (amqtt 0.12 speaks only 3.1.1) gets 3.1.1 with a
+persistent session and plain subscriptions, and the log says so.
+"""
 
 import asyncio
 import logging
+import ssl
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Literal
 
 import aiomqtt
+from aiomqtt.exceptions import MqttConnectError
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
+from prometheus_client import Counter
 
 from config.mqtt import MqttSettings
 from detectors.model import Reading
 from ingest.backoff import Backoff
+from ingest.dead_letters import DeadLetters
 from ingest.metrics import MQTT_DISCONNECTS, READINGS, READINGS_REJECTED
-from ingest.sensor_payload import RejectedMessage, parse_message
+from ingest.sensor_payload import RejectedMessage
+from ingest.sensor_profiles import ProfileSet
 
 log = logging.getLogger(__name__)
 
 ReadingSink = Callable[[Reading], Awaitable[None]]
+MqttVersion = Literal["5", "3.1.1"]
+# CONNACK return code 1 (3.1.1) / reason 0x84 (5): the broker does not speak this version.
+_UNSUPPORTED_VERSION = {1, 132}
+_REJECT_LOGS_PER_MINUTE = 20
 
 
-def broker_client(
-    settings: MqttSettings, role: str, *, clean_session: bool = True
-) -> aiomqtt.Client:
-    """An aiomqtt client for ``settings``; ``role`` makes its client id unique and telling."""
-    return aiomqtt.Client(
-        settings.host,
-        settings.port,
-        identifier=f"{settings.client_id}-{role}",
-        username=settings.username,
-        password=settings.password.get_secret_value() if settings.password else None,
-        keepalive=settings.keepalive_s,
-        clean_session=clean_session,
+def tls_parameters(settings: MqttSettings) -> aiomqtt.TLSParameters | None:
+    """TLS towards the broker, from settings; None when TLS is off."""
+    tls = settings.tls
+    if not tls.enabled:
+        return None
+    return aiomqtt.TLSParameters(
+        ca_certs=str(tls.ca_file) if tls.ca_file else None,
+        certfile=str(tls.cert_file) if tls.cert_file else None,
+        keyfile=str(tls.key_file) if tls.key_file else None,
+        cert_reqs=ssl.CERT_REQUIRED,
     )
 
 
+def broker_client(
+    settings: MqttSettings,
+    role: str,
+    *,
+    clean_session: bool = True,
+    version: MqttVersion = "3.1.1",
+    timeout_s: float = 10.0,
+) -> aiomqtt.Client:
+    """An aiomqtt client for ``settings``; ``role`` makes its client id unique and telling.
+
+    ``clean_session=False`` asks for a persistent session: in MQTT 5 clean start off and the
+    configured session expiry interval. Publishers keep 3.1.1 unless told, which every broker
+    we meet (including the embedded amqtt) accepts.
+    """
+    common = {
+        "identifier": f"{settings.client_id}-{role}",
+        "username": settings.username,
+        "password": settings.password.get_secret_value() if settings.password else None,
+        "keepalive": settings.keepalive_s,
+        "tls_params": tls_parameters(settings),
+        "tls_insecure": settings.tls.insecure if settings.tls.enabled else None,
+        "max_inflight_messages": settings.max_inflight,
+        "timeout": timeout_s,
+    }
+    if version == "5":
+        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        properties.SessionExpiryInterval = 0 if clean_session else settings.session_expiry_s
+        properties.ReceiveMaximum = settings.max_inflight
+        return aiomqtt.Client(
+            settings.host,
+            settings.port,
+            protocol=aiomqtt.ProtocolVersion.V5,
+            clean_start=clean_session,
+            properties=properties,
+            **common,  # type: ignore[arg-type]
+        )
+    return aiomqtt.Client(
+        settings.host,
+        settings.port,
+        protocol=aiomqtt.ProtocolVersion.V311,
+        clean_session=clean_session,
+        **common,  # type: ignore[arg-type]
+    )
+
+
+async def spoken_version(settings: MqttSettings, timeout_s: float = 3.0) -> MqttVersion | None:
+    """The protocol the broker speaks: "5" when it takes an MQTT 5 CONNECT, else "3.1.1" when it
+    takes that, None when it takes neither (down). amqtt 0.12 never answers an MQTT 5 CONNECT,
+    hence the short timeout. The probe uses its own client id, so no session is touched."""
+    for version in ("5", "3.1.1"):
+        try:
+            async with broker_client(settings, "probe", version=version, timeout_s=timeout_s):
+                return version
+        except aiomqtt.MqttError:
+            continue
+    return None
+
+
+def manual_acks(client: aiomqtt.Client) -> Callable[[aiomqtt.Message], None]:
+    """Switch ``client`` to acknowledging QoS 1 messages only when we say so; returns the ack.
+
+    paho acknowledges a message as soon as aiomqtt has queued it, so a crash before the
+    message is handled would lose it. aiomqtt 2.5 has no public switch yet (issue #345,
+    PR #346); paho's own ``manual_ack_set``/``ack`` are what that PR wires up.
+    """
+    paho = client._client
+    paho.manual_ack_set(True)
+
+    def acknowledge(message: aiomqtt.Message) -> None:
+        if message.qos > 0:
+            paho.ack(message.mid, message.qos)
+
+    return acknowledge
+
+
 class SensorConsumer:
-    """Subscribes to every sensor topic and hands each good Reading to ``sink``."""
+    """Subscribes to every sensor topic and hands each good Reading to ``sink``.
+
+    A message that yields no Reading (bad topic or payload, unknown device, absurd value) is
+    counted by reason in ``tianwang_sensor_readings_rejected`` and, given ``dead_letters``,
+    stored with its raw bytes.
+    """
 
     def __init__(
         self,
         settings: MqttSettings,
         sink: ReadingSink,
         is_known: Callable[[str], bool] | None = None,
+        *,
+        profiles: ProfileSet | None = None,
+        dead_letters: DeadLetters | None = None,
+        role: str = "sensors",
     ) -> None:
         self._settings = settings
         self._sink = sink
         self._is_known = is_known
+        self._profiles = profiles or ProfileSet(settings.topic_prefix)
+        self._dead_letters = dead_letters
+        self._role = role
+        self._accepted: dict[str, Counter] = {}
+        self._reject_log_minute = 0
+        self._reject_logged = 0
+        self.version: MqttVersion = settings.version
+        """The protocol version in use (3.1.1 after a fallback)."""
         self.ready = asyncio.Event()
         """Set while subscribed."""
 
@@ -52,18 +163,29 @@ class SensorConsumer:
         """Consume until cancelled; reconnect with backoff when the broker goes away."""
         s = self._settings
         backoff = Backoff(s.reconnect_initial_s, s.reconnect_max_s)
+        checked = s.version != "5"
         while True:
+            if not checked:
+                spoken = await spoken_version(s)
+                checked = spoken is not None
+                if spoken == "3.1.1":
+                    self._fall_back()
             try:
-                # A persistent session (clean_session=False) with QoS 1: alarms published
-                # while we reconnect wait in the broker for us.
-                async with broker_client(s, "sensors", clean_session=False) as client:
-                    for channel in ("event", "telemetry", "state"):
-                        await client.subscribe(f"{s.topic_prefix}/+/+/{channel}", qos=1)
+                client = broker_client(s, self._role, clean_session=False, version=self.version)
+                acknowledge = manual_acks(client)  # before connecting: queued messages come at once
+                async with client:
+                    await self._subscribe(client)
                     backoff.reset()
                     self.ready.set()
-                    log.info("sensors: subscribed at %s:%d", s.host, s.port)
                     async for message in client.messages:
-                        await self.handle(str(message.topic), _payload_bytes(message.payload))
+                        await self.handle(message.topic.value, _payload_bytes(message.payload))
+                        acknowledge(message)
+            except MqttConnectError as exc:
+                if self.version == "5" and _refused_version(exc):
+                    self._fall_back()
+                    continue
+                MQTT_DISCONNECTS.inc()
+                log.warning("sensors: broker %s:%d refused us: %s", s.host, s.port, exc)
             except aiomqtt.MqttError as exc:
                 MQTT_DISCONNECTS.inc()
                 log.warning("sensors: broker %s:%d unavailable: %s", s.host, s.port, exc)
@@ -71,21 +193,72 @@ class SensorConsumer:
                 self.ready.clear()
             await asyncio.sleep(backoff.next_delay())
 
-    async def handle(self, topic: str, payload: bytes) -> Reading | None:
-        """Parse one message and pass its Reading on; a bad one is logged and counted."""
+    def _fall_back(self) -> None:
+        s = self._settings
+        self.version = "3.1.1"
+        log.warning(
+            "sensors: broker %s:%d does not speak MQTT 5; falling back to MQTT 3.1.1 "
+            "(persistent session kept, no shared subscriptions: run one consumer)",
+            s.host,
+            s.port,
+        )
+
+    async def _subscribe(self, client: aiomqtt.Client) -> None:
+        s = self._settings
+        shared = self.version == "5" and s.shared_group is not None
+        filters = []
+        for topic, telemetry in self._profiles.subscriptions():
+            qos = s.telemetry_qos if telemetry else 1
+            name = f"$share/{s.shared_group}/{topic}" if shared else topic
+            filters.append((name, SubscribeOptions(qos=qos) if self.version == "5" else qos))
+        await client.subscribe(filters)  # type: ignore[arg-type]
+        log.info(
+            "sensors: subscribed at %s:%d with MQTT %s%s (%d filters)",
+            s.host,
+            s.port,
+            self.version,
+            f", shared group {s.shared_group!r}" if shared else "",
+            len(filters),
+        )
+
+    async def handle(self, topic: str, payload: bytes) -> list[Reading]:
+        """Parse one message and pass its Readings on; a bad one is counted and set aside."""
         try:
-            reading = parse_message(topic, payload, self._settings.topic_prefix, datetime.now(UTC))
-            if self._is_known is not None and not self._is_known(reading.device_id):
-                raise RejectedMessage(
-                    "unknown_device", f"device {reading.device_id} not registered"
-                )
+            readings = self._profiles.parse(topic, payload, datetime.now(UTC))
+            if self._is_known is not None:
+                for reading in readings:
+                    if not self._is_known(reading.device_id):
+                        raise RejectedMessage(
+                            "unknown_device", f"device {reading.device_id:.64} not registered"
+                        )
         except RejectedMessage as exc:
-            READINGS_REJECTED.labels(exc.reason).inc()
-            log.warning("sensors: rejected message on %s: %s", topic, exc)
-            return None
-        READINGS.labels(reading.kind).inc()
-        await self._sink(reading)
-        return reading
+            self._reject(topic, payload, exc)
+            return []
+        for reading in readings:
+            counter = self._accepted.get(reading.kind)
+            if counter is None:
+                counter = self._accepted[reading.kind] = READINGS.labels(reading.kind)
+            counter.inc()
+            await self._sink(reading)
+        return readings
+
+    def _reject(self, topic: str, payload: bytes, exc: RejectedMessage) -> None:
+        READINGS_REJECTED.labels(exc.reason).inc()
+        if self._dead_letters is not None:
+            self._dead_letters.add(topic, payload, exc.reason, exc.detail)
+        minute = int(time.monotonic() // 60)
+        if minute != self._reject_log_minute:
+            self._reject_log_minute, self._reject_logged = minute, 0
+        self._reject_logged += 1
+        # A flood of bad payloads must not become a flood of log lines.
+        if self._reject_logged <= _REJECT_LOGS_PER_MINUTE:
+            log.warning("sensors: rejected message on %.200s: %s", topic, exc)
+
+
+def _refused_version(exc: MqttConnectError) -> bool:
+    rc = exc.rc
+    value = getattr(rc, "value", rc)
+    return value in _UNSUPPORTED_VERSION or "protocol" in str(exc).lower()
 
 
 def _payload_bytes(payload: object) -> bytes:

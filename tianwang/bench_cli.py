@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from tianwang.cli_settings import ConfigOption, load_or_exit
+
 bench_app = typer.Typer(help="Benchmarks (figures, not tests).", no_args_is_help=True)
 
 
@@ -32,3 +34,68 @@ def registry(
             f"({figures['filtered_vs_baseline_p50']}x the baseline p50)"
         )
     typer.echo(json.dumps(figures))
+
+
+@bench_app.command("sensors")
+def sensors(
+    messages: Annotated[
+        int, typer.Option(min=100, max=10_000_000, help="Messages to send.")
+    ] = 100_000,
+    rate: Annotated[float, typer.Option(min=10, help="Publish rate, messages/s.")] = 6000.0,
+    mqtt_version: Annotated[str, typer.Option(help="5 or 3.1.1.")] = "5",
+    alarm_share: Annotated[float, typer.Option(min=0, max=0.5, help="Share of alarms.")] = 0.002,
+    as_json: Annotated[bool, typer.Option("--json", help="Only the JSON line.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Sensor messages through the real broker: msgs/s per core, alarm → incident p50/p99."""
+    from tianwang.bench_sensors import bench_sensors
+
+    settings = load_or_exit(config)
+    f = asyncio.run(
+        bench_sensors(settings, messages, rate=rate, version=mqtt_version, alarm_share=alarm_share)
+    )
+    if not as_json:
+        typer.echo(
+            f"{f['messages']} messages via {f['broker']} broker, MQTT {mqtt_version}: "
+            f"{f['msgs_per_s_per_core']} msg/s per core ({f['wall_msgs_per_s']} msg/s wall, "
+            f"{f['cpu_s']} CPU s)\n"
+            f"alarms {f['alarms']} → incidents committed {f['incidents_committed']}: "
+            f"p50 {f['alarm_latency_p50_ms']} ms, p99 {f['alarm_latency_p99_ms']} ms\n"
+            f"malformed sent {f['malformed_sent']}, dead letters {f['dead_letters']}, lost {f['lost']}"
+        )
+    keys = (
+        "messages",
+        "mqtt_version",
+        "msgs_per_s_per_core",
+        "alarm_latency_p50_ms",
+        "alarm_latency_p99_ms",
+        "malformed_sent",
+        "dead_letters",
+        "lost",
+    )
+    typer.echo(json.dumps({k: f[k] for k in keys}))
+
+
+@bench_app.command("incidents")
+def incidents(
+    detections: Annotated[
+        int, typer.Option(min=10, max=100_000, help="Detections, each at its own camera.")
+    ] = 2000,
+    database_url: Annotated[
+        str | None, typer.Option(help="Benchmark this database instead of a temporary SQLite file.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Only the JSON line.")] = False,
+) -> None:
+    """Detections → committed incidents → delivered to a local 一网管, with p99 latency."""
+    from tianwang.bench_incidents import bench_incidents
+
+    figures = asyncio.run(bench_incidents(detections, database_url))
+    if not as_json:
+        typer.echo(
+            f"{figures['detections']} detections → {figures['incidents']} incidents at {figures['incidents_per_s']}/s; "
+            f"delivered {figures['delivered_per_s']}/s ({figures['delivered_vs_raw_post']}x bare signed POSTs at "
+            f"{figures['raw_post_per_s']}/s); detection → 2xx p50 {figures['detection_to_2xx_p50_ms']} ms, "
+            f"p99 {figures['detection_to_2xx_p99_ms']} ms; lost {figures['lost']}"
+        )
+    keys = ("detections", "incidents_per_s", "delivered_per_s", "detection_to_2xx_p99_ms", "lost")
+    typer.echo(json.dumps({k: figures[k] for k in keys}))

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -19,12 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from camera_registry.camera_store import CameraFilter, list_cameras, open_url, set_camera_status
 from camera_registry.sensor_store import list_sensors
 from config.settings import Settings
-from detectors import sensor_rules
 from detectors.analytics_config import AnalyticsConfig
 from detectors.fire import FireDetector, FireParams
 from detectors.frame_api import FrameDetector
 from detectors.model import Detection, Reading
 from detectors.sanitation import DumpingDetector, DumpingParams
+from detectors.sensor_rules import RuleParams, SensorRules
 from detectors.smoke import SmokeDetector, SmokeParams
 from detectors.static_objects import DualBackground
 from detectors.traffic import TrafficDetector, TrafficParams
@@ -34,10 +35,14 @@ from incidents.versions import Publication
 from ingest.backoff import Backoff
 from ingest.camera_session import SessionPolicy
 from ingest.camera_worker import CameraWorker
+from ingest.dead_letters import DeadLetters
+from ingest.sensor_profiles import ProfileSet
 from ingest.sensors import SensorConsumer
 from tianwang.supervise import supervise
 
 log = logging.getLogger(__name__)
+
+HEARTBEAT_CHECK_S = 10.0
 
 
 def frame_detectors(
@@ -105,6 +110,7 @@ class Pipeline:
             snapshot_url=snapshot_url(settings),
             focus=self._focus,
         )
+        self.sensor_rules = SensorRules(RuleParams(**settings.sensors.rules.model_dump()))
         self.workers: list[CameraWorker] = []
         self.sensors: SensorConsumer | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -120,8 +126,19 @@ class Pipeline:
         )
         self._spawn("publisher", publisher.run)
         known_sensors = {sensor.id for sensor in await list_sensors(self.engine)}
-        self.sensors = SensorConsumer(s.mqtt, self._on_reading, known_sensors.__contains__)
+        for sensor_id in sorted(known_sensors):
+            self.sensor_rules.watch(sensor_id)
+        dead_letters = DeadLetters(self.engine, max_bytes=s.sensors.dead_letter_max_bytes)
+        self.sensors = SensorConsumer(
+            s.mqtt,
+            self._on_reading,
+            known_sensors.__contains__,
+            profiles=ProfileSet(s.mqtt.topic_prefix, s.sensors.profiles),
+            dead_letters=dead_letters,
+        )
+        self._spawn("dead letters", dead_letters.run)
         self._spawn("sensors", self.sensors.run)
+        self._spawn("sensor heartbeats", self._watch_heartbeats)
         policy = SessionPolicy(
             transport=s.ingest.rtsp_transport,
             open_timeout_s=s.ingest.open_timeout_s,
@@ -173,8 +190,16 @@ class Pipeline:
         log.info("focus asked for cameras %s for %g s", sorted(wanted), seconds)
 
     async def _on_reading(self, reading: Reading) -> None:
-        for detection in sensor_rules.evaluate(reading):
-            self.detections.put_nowait(detection)
+        # Committed before returning, so the consumer acknowledges a message only once its
+        # detections are stored: a crash in between means a redelivery, never a loss.
+        for detection in self.sensor_rules.evaluate(reading):
+            await self._record(detection)
+
+    async def _watch_heartbeats(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_CHECK_S)
+            for detection in self.sensor_rules.silent(datetime.now(UTC)):
+                await self._record(detection)
 
     async def _on_camera_status(self, camera_id: str, status: str, reason: str | None) -> None:
         log.info("camera %s is %s%s", camera_id, status, f" ({reason})" if reason else "")
@@ -183,15 +208,17 @@ class Pipeline:
 
     async def _record_detections(self) -> None:
         while True:
-            detection = await self.detections.get()
-            backoff = Backoff(0.2, 10.0)
-            while True:  # a detection is never dropped because the database hiccuped
-                try:
-                    await self.incidents.record(detection)
-                    break
-                except sa.exc.SQLAlchemyError as exc:
-                    log.error("incidents: could not record a %s detection: %s", detection.kind, exc)
-                    await asyncio.sleep(backoff.next_delay())
+            await self._record(await self.detections.get())
+
+    async def _record(self, detection: Detection) -> None:
+        backoff = Backoff(0.2, 10.0)
+        while True:  # a detection is never dropped because the database hiccuped
+            try:
+                await self.incidents.record(detection)
+                return
+            except sa.exc.SQLAlchemyError as exc:
+                log.error("incidents: could not record a %s detection: %s", detection.kind, exc)
+                await asyncio.sleep(backoff.next_delay())
 
     async def drained(self, timeout_s: float) -> bool:
         """Wait until no detection is queued and the outbox holds nothing undelivered."""

@@ -50,7 +50,9 @@ async def camera_count(engine: AsyncEngine) -> int:
     return (await list_cameras(engine, limit=1))[1]
 
 
-async def test_generated_county_ledger_imports_whole_then_updates_in_place(any_engine: AsyncEngine) -> None:
+async def test_generated_county_ledger_imports_whole_then_updates_in_place(
+    any_engine: AsyncEngine,
+) -> None:
     data = write_rows(ledger(1067)).encode()
     first = await import_ledger(any_engine, data, COUNTY)
     assert (first.imported, first.updated, first.rejected) == (1067, 0, [])
@@ -60,7 +62,9 @@ async def test_generated_county_ledger_imports_whole_then_updates_in_place(any_e
     assert await camera_count(any_engine) == 1067 + 4
 
 
-async def test_gb18030_ledger_imports_good_rows_and_names_each_bad_line(any_engine: AsyncEngine) -> None:
+async def test_gb18030_ledger_imports_good_rows_and_names_each_bad_line(
+    any_engine: AsyncEngine,
+) -> None:
     rows = [
         row(),  # line 2: good
         row(gb_id="5206260000132090000X"),  # 3: not 20 digits
@@ -72,7 +76,13 @@ async def test_gb18030_ledger_imports_good_rows_and_names_each_bad_line(any_engi
         row(gb_id="52062600001110900008"),  # 9: type code 111 is not a camera
         row(gb_id="52062600001320900009", rtsp_sub="http://not-rtsp/x"),  # 10: not an RTSP URL
         row(gb_id="52062600001320900010", site_type="rooftop"),  # 11: unknown site type
-        row(gb_id="52062600001320900011", name="玉水路 口", street="新街道", community="新社区", grid="第1网格"),
+        row(
+            gb_id="52062600001320900011",
+            name="玉水路 口",
+            street="新街道",
+            community="新社区",
+            grid="第1网格",
+        ),
     ]
     data = write_rows(rows).encode("gb18030")
     report = await import_ledger(any_engine, data, COUNTY)
@@ -97,7 +107,9 @@ async def test_utf8_with_bom_is_read(any_engine: AsyncEngine) -> None:
     assert (await import_ledger(any_engine, data, COUNTY)).imported == 1
 
 
-async def test_unknown_column_refuses_the_file_with_a_clear_message(any_engine: AsyncEngine) -> None:
+async def test_unknown_column_refuses_the_file_with_a_clear_message(
+    any_engine: AsyncEngine,
+) -> None:
     text = write_rows([row()]).replace("installed_on", "installed_on,owner", 1)
     with pytest.raises(LedgerError, match=r"unknown columns \['owner'\]"):
         await import_ledger(any_engine, text.encode(), COUNTY)
@@ -116,7 +128,9 @@ async def test_dry_run_reports_and_writes_nothing(any_engine: AsyncEngine) -> No
     assert await camera_count(any_engine) == 4
 
 
-async def test_coordinates_are_stored_as_wgs84_whatever_the_ledger_gave(any_engine: AsyncEngine) -> None:
+async def test_coordinates_are_stored_as_wgs84_whatever_the_ledger_gave(
+    any_engine: AsyncEngine,
+) -> None:
     wgs = (28.26, 108.12)
     rows = [
         row(gb_id="52062600001320900021", lat=wgs[0], lon=wgs[1], coord_system="wgs84"),
@@ -124,17 +138,24 @@ async def test_coordinates_are_stored_as_wgs84_whatever_the_ledger_gave(any_engi
         row(gb_id="52062600001320900023", lat=28.263080, lon=108.130873, coord_system="bd09"),
     ]
     await import_ledger(any_engine, write_rows(rows).encode(), COUNTY)
-    found = {c.gb_id: c for c in (await list_cameras(any_engine, CameraFilter(grid="520626001001001")))[0]}
+    found = {
+        c.gb_id: c
+        for c in (await list_cameras(any_engine, CameraFilter(grid="520626001001001")))[0]
+    }
     for gb_id in ("52062600001320900021", "52062600001320900022", "52062600001320900023"):
         assert found[gb_id].lat == pytest.approx(wgs[0], abs=2e-5)
         assert found[gb_id].lon == pytest.approx(wgs[1], abs=2e-5)
     assert found["52062600001320900023"].coord_system == "bd09"
 
 
-async def test_credentials_are_kept_apart_and_the_stream_still_opens_with_them(any_engine: AsyncEngine) -> None:
+async def test_credentials_are_kept_apart_and_the_stream_still_opens_with_them(
+    any_engine: AsyncEngine,
+) -> None:
     await import_ledger(any_engine, write_rows([row()]).encode(), COUNTY)
     async with any_engine.connect() as conn:
-        stored = (await conn.execute(sa.select(cameras).where(cameras.c.gb_id == row()["gb_id"]))).one()
+        stored = (
+            await conn.execute(sa.select(cameras).where(cameras.c.gb_id == row()["gb_id"]))
+        ).one()
     assert PLANTED not in stored.rtsp_sub and PLANTED not in stored.rtsp_main
     assert stored.rtsp_password == PLANTED
     url = await open_url(any_engine, stored.id)
@@ -143,7 +164,7 @@ async def test_credentials_are_kept_apart_and_the_stream_still_opens_with_them(a
 
 
 async def test_export_round_trips_and_neutralises_formulas(any_engine: AsyncEngine) -> None:
-    rows = [row(name="=HYPERLINK(\"http://evil\",\"click\")"), *ledger(30, seed=9)]
+    rows = [row(name='=HYPERLINK("http://evil","click")'), *ledger(30, seed=9)]
     await import_ledger(any_engine, write_rows(rows).encode(), COUNTY)
     exported = await export_ledger(any_engine)
     cells = list(csv.DictReader(io.StringIO(exported)))

@@ -51,7 +51,8 @@ async def test_migrations_seed_incidents_and_delivery_work_on_postgresql(
         async with httpx.AsyncClient() as client:
             assert await OutboxPublisher(engine, settings, client).drain_once() == 1
         async with engine.connect() as conn:
-            delivered = (await conn.execute(sa.select(outbox.c.delivered_at))).scalar_one()
+            query = sa.select(outbox.c.delivered_at).where(outbox.c.destination == "yiwangguan")
+            delivered = (await conn.execute(query)).scalar_one()
         assert delivered is not None and len(received.events) == 1
     finally:
         await engine.dispose()

@@ -47,7 +47,7 @@ def orange_car(img: Frame, x: int) -> Frame:
 
 def run(frames: list[Frame]) -> list[float]:
     """Confirm over ``frames``; the frames must look flame-coloured, or the test proves nothing."""
-    assert all(FireDetector().screen(f) >= SCREEN_HIT for f in frames)
+    assert all(FireDetector().screen(f, 0.0) >= SCREEN_HIT for f in frames)
     detector = FireDetector()
     found = [detector.confirm(f, i / 5) for i, f in enumerate(frames)]
     return [f.confidence for f in found if f is not None]
@@ -69,8 +69,8 @@ def test_flickering_flame_is_confirmed_with_a_box_around_it() -> None:
 def test_flame_makes_the_screen_ask_for_focus_and_street_does_not() -> None:
     rng = np.random.default_rng(2)
     detector = FireDetector()
-    assert detector.screen(flame(street(rng), rng)) >= SCREEN_HIT
-    assert detector.screen(street(rng)) < SCREEN_HIT
+    assert detector.screen(flame(street(rng), rng), 0.0) >= SCREEN_HIT
+    assert detector.screen(street(rng), 0.0) < SCREEN_HIT
 
 
 def test_steady_sodium_lamp_glow_is_not_fire() -> None:

@@ -1,0 +1,103 @@
+"""Sanitation: garbage dumped (乱倒垃圾) inside a camera's ``sanitation`` zones.
+
+A new object that stops inside a sanitation zone and stays longer than the zone's
+``dwell_s`` (dual background, see ``detectors.static_objects``). A person walking through
+never becomes static; the dwell time keeps someone pausing for a moment from counting.
+The background learns on every frame the detector sees, patrol or focus, in stream time;
+the screen asks for focus once a candidate has been static a little while, and confirm
+reports it when its dwell is reached.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from detectors.analytics_config import AnalyticsConfig, Zone
+from detectors.frame_api import SCREEN_HIT, Frame
+from detectors.model import Finding
+from detectors.static_objects import DualBackground, StaticObject
+
+
+@dataclass(frozen=True, slots=True)
+class DumpingParams:
+    """Sizes and times of the dumping detector (share of the picture, seconds)."""
+
+    min_area: float = 0.0012
+    """Least area of a dumped object, as a share of the picture (a bag at 640x360 is ~0.2 %)."""
+    max_area: float = 0.08
+    """Larger static changes are a parked vehicle or a lighting change, not a dump."""
+    zone_overlap: float = 0.5
+    """Share of the object that must lie inside the sanitation zone."""
+    screen_after_s: float = 3.0
+    """Ask for focus once a candidate has been static this long."""
+
+
+class DumpingDetector:
+    """Objects left in the sanitation zones of one camera."""
+
+    kind = "sanitation.dumping"
+    continuous = False
+
+    def __init__(
+        self,
+        config: AnalyticsConfig,
+        params: DumpingParams | None = None,
+        background: DualBackground | None = None,
+    ) -> None:
+        self.params = params or DumpingParams()
+        self.zones = config.zones_of("sanitation")
+        self.background = background or DualBackground()
+        """May be shared with the camera's other detectors; it learns each frame once."""
+        self._zone_masks: list[tuple[Zone, np.ndarray]] | None = None
+
+    def _zones(self, shape: tuple[int, int]) -> list[tuple[Zone, np.ndarray]]:
+        if self._zone_masks is None:
+            h, w = shape
+            self._zone_masks = [(z, z.mask(w, h)) for z in self.zones]
+        return self._zone_masks
+
+    def _candidates(self, min_age_s: float) -> list[tuple[Zone, StaticObject]]:
+        evidence = self.background.evidence
+        if evidence is None:
+            return []
+        shape = evidence.shape
+        pixels = shape[0] * shape[1]
+        found = []
+        for obj in self.background.objects(int(self.params.min_area * pixels), min_age_s):
+            if obj.area > self.params.max_area * pixels:
+                continue
+            for zone, mask in self._zones((shape[0], shape[1])):
+                if (obj.mask & mask).sum() >= self.params.zone_overlap * obj.area:
+                    found.append((zone, obj))
+                    break
+        return found
+
+    def screen(self, frame: Frame, t: float) -> float:
+        """Learn the frame; a hit once something has stood still in a zone a few seconds."""
+        if not self.zones:
+            return 0.0
+        self.background.update(frame, t)
+        return SCREEN_HIT if self._candidates(self.params.screen_after_s) else 0.0
+
+    def confirm(self, frame: Frame, t: float) -> Finding | None:
+        """Learn the frame; a Finding when a static object has outlasted its zone's dwell."""
+        if not self.zones:
+            return None
+        self.background.update(frame, t)
+        for zone, obj in self._candidates(self.background.params.min_static_s):
+            if obj.age_s < zone.dwell:
+                continue
+            self.background.absorb(obj.mask)
+            h, w = obj.mask.shape
+            x, y, bw, bh = obj.box
+            return Finding(
+                kind=self.kind,
+                confidence=round(min(0.95, 0.6 + 0.1 * obj.age_s / zone.dwell), 3),
+                box=(round(x / w, 4), round(y / h, 4), round(bw / w, 4), round(bh / h, 4)),
+                attributes={"static_s": round(obj.age_s, 1), "area": round(obj.area / (h * w), 4)},
+                zone=zone.name,
+            )
+        return None
+
+    def reset(self) -> None:
+        """Nothing to forget: the backgrounds are the camera's, not the focus window's."""

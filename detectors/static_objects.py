@@ -1,0 +1,179 @@
+"""Static new objects: a long-term and a short-term background, after Porikli (2007).
+
+Porikli, Ivanov & Haga, "Robust abandoned object detection using dual foregrounds"
+(EURASIP JASP 2008): a pixel that differs from the long-term background but already
+matches the short-term one belongs to something that arrived and stopped (a dumped bag,
+a parked car). A person walking through never matches the short-term background; a
+person standing still for a while does, which is why callers also want a dwell time.
+
+Both backgrounds learn in stream time (``t``), so irregular sampling (a key frame a
+second in patrol, five frames a second in focus) gives the same picture. Differences are
+measured after a smooth gain field is taken out, so a cloud shadow or dusk falling over
+the street is not mistaken for new objects.
+"""
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from detectors.frame_api import Frame
+
+FloatImage = npt.NDArray[np.float32]
+Mask = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True, slots=True)
+class StaticParams:
+    """Time constants and thresholds of the dual background."""
+
+    width: int = 320
+    tau_short_s: float = 1.5
+    tau_long_s: float = 90.0
+    threshold: float = 28.0
+    """Least compensated colour difference (0-255) of a foreground pixel."""
+    min_static_s: float = 2.0
+    """A candidate object has been static at least this long."""
+    max_hold_s: float = 600.0
+    """After this long a static candidate is taken into the long-term background."""
+
+
+@dataclass(frozen=True, slots=True)
+class StaticObject:
+    """A connected region of static new pixels in the working picture."""
+
+    mask: Mask
+    box: tuple[int, int, int, int]
+    """x, y, width, height in working-picture pixels."""
+    area: int
+    age_s: float
+    """Median time its pixels have been static."""
+
+
+class DualBackground:
+    """Long/short-term backgrounds of one camera at a reduced working size."""
+
+    def __init__(self, params: StaticParams | None = None) -> None:
+        self.params = params or StaticParams()
+        self._long: FloatImage | None = None
+        self._short: FloatImage | None = None
+        self.evidence: FloatImage | None = None
+        """Seconds each pixel has been static-new (long-fg, short-bg); held while occluded."""
+        self.moving: Mask | None = None
+        """Pixels that differ from the short-term background in the last update."""
+        self.changed: Mask | None = None
+        """Pixels that differ from the long-term background in the last update."""
+        self._last_t: float | None = None
+        self._image: FloatImage | None = None
+        self.relit: npt.NDArray[np.uint8] | None = None
+        """The last frame with the smooth light change since the long-term picture taken
+        out (a cloud shadow, dusk): what a motion detector should look at."""
+
+    def working(self, frame: Frame) -> FloatImage:
+        """``frame`` at the working size, float32, lightly smoothed."""
+        h, w = frame.shape[:2]
+        width = self.params.width
+        small = frame
+        if w != width:
+            size = (width, max(1, h * width // w))
+            small = np.asarray(cv2.resize(frame, size, interpolation=cv2.INTER_AREA), np.uint8)
+        return np.asarray(cv2.GaussianBlur(small, (3, 3), 0), dtype=np.float32)
+
+    def update(self, frame: Frame, t: float) -> FloatImage:
+        """Learn one frame taken at ``t``; returns the frame at the working size."""
+        if self._image is not None and t == self._last_t:
+            return self._image  # shared by several detectors of one camera: learn once
+        p = self.params
+        image = self._image = self.working(frame)
+        if self._long is None or self._short is None or self.evidence is None:
+            self._long, self._short = image.copy(), image.copy()
+            self.evidence = np.zeros(image.shape[:2], np.float32)
+            self.moving = np.zeros(image.shape[:2], bool)
+            self.changed = np.zeros(image.shape[:2], bool)
+            self.relit = image.astype(np.uint8)
+            self._last_t = t
+            return image
+        dt = float(np.clip(t - (self._last_t if self._last_t is not None else t), 0.0, 5.0))
+        self._last_t = t
+        diff_long, gain = compensated_difference(image, self._long)
+        diff_short, _ = compensated_difference(image, self._short)
+        self.relit = np.clip(image / gain[..., None], 0, 255).astype(np.uint8)
+        changed = diff_long > p.threshold
+        moving = diff_short > p.threshold
+        static = changed & ~moving
+        evidence = self.evidence
+        evidence += np.float32(dt) * static
+        evidence *= changed
+        released = evidence > p.max_hold_s
+        a_short = float(1.0 - np.exp(-dt / p.tau_short_s))
+        a_long = float(1.0 - np.exp(-dt / p.tau_long_s))
+        cv2.accumulateWeighted(image, self._short, a_short)
+        # Frozen under candidates and movers, so neither bleeds into the long-term picture.
+        learn = ((evidence == 0) & ~moving).astype(np.uint8)
+        cv2.accumulateWeighted(image, self._long, a_long, mask=learn)
+        if released.any():
+            evidence[released] = 0.0
+            self._long[released] = self._short[released]
+        self.moving, self.changed = moving, changed
+        return image
+
+    def objects(self, min_area: int, min_age_s: float | None = None) -> list[StaticObject]:
+        """Static regions of at least ``min_area`` working pixels."""
+        if self.evidence is None:
+            return []
+        min_age = self.params.min_static_s if min_age_s is None else min_age_s
+        candidate = np.asarray(
+            cv2.morphologyEx(
+                (self.evidence >= min_age).astype(np.uint8),
+                cv2.MORPH_CLOSE,
+                np.ones((5, 5), np.uint8),
+            ),
+            dtype=np.uint8,
+        )
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(candidate, connectivity=8)
+        found = []
+        for label in range(1, count):
+            area = int(stats[label, cv2.CC_STAT_AREA])
+            if area < min_area:
+                continue
+            region = labels == label
+            ages = self.evidence[region]
+            found.append(
+                StaticObject(
+                    mask=region,
+                    box=(
+                        int(stats[label, cv2.CC_STAT_LEFT]),
+                        int(stats[label, cv2.CC_STAT_TOP]),
+                        int(stats[label, cv2.CC_STAT_WIDTH]),
+                        int(stats[label, cv2.CC_STAT_HEIGHT]),
+                    ),
+                    area=area,
+                    age_s=float(np.median(ages[ages > 0])) if np.any(ages > 0) else 0.0,
+                )
+            )
+        return found
+
+    def absorb(self, region: Mask) -> None:
+        """Take a reported object into the long-term background: one report per object."""
+        if self._long is None or self._short is None or self.evidence is None:
+            return
+        grown = cv2.dilate(region.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+        self._long[grown] = self._short[grown]
+        self.evidence[grown] = 0.0
+
+
+def compensated_difference(
+    image: FloatImage, background: FloatImage
+) -> tuple[FloatImage, FloatImage]:
+    """Largest per-channel difference after a smooth gain field (shadow, dusk) is removed,
+    and that gain field (image / background brightness, H x W)."""
+    h, w = image.shape[:2]
+    coarse = (max(2, w // 32), max(2, h // 32))  # 32-pixel cells: cheap, and wider than a bag
+    lum_i = cv2.resize(image, coarse, interpolation=cv2.INTER_AREA).mean(axis=2) + 4.0
+    lum_b = cv2.resize(background, coarse, interpolation=cv2.INTER_AREA).mean(axis=2) + 4.0
+    ratio = cv2.GaussianBlur(np.clip(lum_i / lum_b, 0.4, 2.5), (0, 0), 1.0)
+    gain = cv2.resize(ratio, (w, h), interpolation=cv2.INTER_LINEAR)
+    d = cv2.absdiff(image, background * gain[..., None])
+    diff: FloatImage = np.maximum(np.maximum(d[..., 0], d[..., 1]), d[..., 2])
+    return diff, np.asarray(gain, np.float32)

@@ -1,0 +1,423 @@
+"""What moves in a parametric street scene, simulated before anything is drawn.
+
+Cars follow the car ahead in their lane (never closer than a gap) and stop behind an
+obstacle, so a stopped car builds a real queue; the parking car turns into the kerb
+strip and stays; the wrong-way car ignores the lane. Walkers cross the pavement; one may
+carry a bag and leave it. Fire and smoke are drawn from their own small state.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from simulator.street_scene import StreetSpec
+
+Image = npt.NDArray[np.uint8]
+Colour = tuple[int, int, int]
+Floats = npt.NDArray[np.float64]
+
+PLAIN: tuple[Colour, ...] = (
+    (225, 228, 232),
+    (40, 42, 48),
+    (120, 124, 130),
+    (50, 80, 150),
+    (175, 180, 185),
+    (30, 90, 70),
+    (150, 140, 110),
+)
+WARM: tuple[Colour, ...] = ((200, 25, 25), (240, 125, 20), (225, 60, 30))
+
+
+@dataclass
+class Car:
+    """One vehicle's path: left edge ``x`` and ``bottom`` per frame, visible where set."""
+
+    length: float
+    height: float
+    colour: Colour
+    heading: int
+    x: Floats
+    bottom: Floats
+    visible: npt.NDArray[np.bool_]
+    role: str = "traffic"
+
+    def on(self, i: int) -> bool:
+        """True when the car is in the picture in frame ``i``."""
+        return bool(self.visible[i])
+
+
+@dataclass
+class Walker:
+    """A person on the pavement: x per frame, foot line, look."""
+
+    x: Floats
+    y: float
+    height: float
+    colour: Colour
+    width: int = 4
+    phase: float = 0.0
+    bag: Bag | None = None
+
+
+@dataclass
+class Bag:
+    """A bag carried by a walker; left at ``(x, y)`` at ``dropped_at`` (or never)."""
+
+    x: float
+    y: float
+    size: tuple[int, int]
+    colour: Colour
+    dropped_at: float | None = None
+
+
+@dataclass
+class Fire:
+    """A flame at a shop front."""
+
+    x: float
+    base: float
+    width: float
+    height: float
+    flicker: list[tuple[float, float]]
+    puffs: list[list[float]] = field(default_factory=list)
+
+
+@dataclass
+class Plume:
+    """Smoke without flame, rising from a source and drifting with the wind."""
+
+    x: float
+    y: float
+    rise: float
+    wind: float
+    grey: int
+    density: float
+    spread: float
+    puffs: list[list[float]] = field(default_factory=list)
+
+    def draw(self, img: Image, seconds: float, fps: int, rng: np.random.Generator) -> None:
+        """Emit and age puffs, then wash them over ``img``."""
+        h, w = img.shape[:2]
+        grow = min(1.0, 0.3 + seconds / 6.0)
+        if rng.random() < 4.0 / fps:  # a few billows a second, each its own size
+            radius = (5.0 + 6.0 * grow) * float(rng.uniform(0.7, 1.4)) * w / 640
+            strength = self.density * grow * float(rng.uniform(0.7, 1.1))
+            self.puffs.append([self.x + float(rng.normal(0, 4)), self.y, radius, 0.0, strength])
+        _wash(img, self.puffs, fps, (self.wind, -self.rise), self.spread, self.grey, 3.0 * h / 360)
+
+
+@dataclass
+class Actors:
+    """Everything simulated for one clip."""
+
+    cars: list[Car]
+    walkers: list[Walker]
+    bags: list[Bag]
+    fire: Fire
+    smoke: Plume
+    beacon: tuple[float, float, float, float]
+    """x, y, flash frequency (Hz), duty cycle."""
+    events: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """Ground-truth event intervals the simulation itself decided (e.g. when a car stopped)."""
+
+
+def _wash(
+    img: Image,
+    puffs: list[list[float]],
+    fps: int,
+    velocity: tuple[float, float],
+    spread: float,
+    grey: int,
+    blur: float,
+) -> None:
+    """Advance puffs ``[x, y, radius, age_s, strength]`` one frame and blend them in grey."""
+    h, w = img.shape[:2]
+    density = np.zeros((h, w), np.float32)
+    alive = []
+    for puff in puffs:
+        puff[3] += 1.0 / fps
+        puff[0] += velocity[0] / fps
+        puff[1] += velocity[1] / fps
+        puff[2] += spread / fps
+        fade = puff[4] * max(0.0, 1.0 - puff[3] / 7.0)
+        if fade > 0.01 and puff[1] + puff[2] > 0:
+            alive.append(puff)
+            cv2.circle(density, (int(puff[0]), int(puff[1])), int(puff[2]), fade, -1)
+    puffs[:] = alive
+    density = np.minimum(cv2.GaussianBlur(density, (0, 0), blur), 0.8)[..., None]
+    img[:] = (img * (1 - density) + np.float32(grey) * density).astype(np.uint8)
+
+
+def simulate(spec: StreetSpec, rng: np.random.Generator, count: int) -> Actors:
+    """Trajectories of everything in the scene, frame by frame."""
+    w, h = spec.size
+    dt = 1.0 / spec.fps
+    cars = _lane_traffic(spec, rng, count, lane=0) + _lane_traffic(spec, rng, count, lane=1)
+    events: dict[str, tuple[float, float]] = {}
+    if spec.wrong_way_at is not None:
+        car = _car(rng, spec, heading=-1, bottom=0.855 * h, colour=PLAIN[int(rng.integers(4))])
+        car.role = "wrong_way"
+        _drive(car, count, dt, w, spec.wrong_way_at, float(np.mean(spec.speed)) * w)
+        cars.append(car)
+        shown = np.nonzero(car.visible)[0]
+        events["traffic.wrong_way"] = (shown[0] * dt, shown[-1] * dt)
+    if spec.park_at is not None:
+        car = _car(rng, spec, heading=1, bottom=0.855 * h, colour=PLAIN[int(rng.integers(7))])
+        car.role = "parking"
+        stop = _park(car, count, dt, w, h, spec)
+        cars.append(car)
+        events["traffic.illegal_parking"] = (stop, spec.seconds)
+    if spec.jam is not None:
+        events["traffic.congestion"] = spec.jam
+    walkers = [_walker(spec, rng, count) for _ in range(spec.walkers)]
+    if spec.red_person:
+        red = _walker(spec, rng, count)
+        red.colour, red.width, red.height = (215, 30, 35), 6, 0.1 * h
+        walkers.append(red)
+    bags = []
+    for at, leaves in ((spec.dump_at, True), (spec.pause_at, False)):
+        if at is None:
+            continue
+        walker, bag = _carrier(spec, rng, count, at, leaves)
+        walkers.append(walker)
+        bags.append(bag)
+        if leaves:
+            events["sanitation.dumping"] = (at, spec.seconds)
+    fire = Fire(
+        x=w * float(rng.uniform(0.2, 0.8)),
+        base=0.5 * h - 2,
+        width=w * float(rng.uniform(0.08, 0.14)),
+        height=h * float(rng.uniform(0.22, 0.34)),
+        flicker=[(float(rng.uniform(2.5, 7)), float(rng.uniform(0, 6.3))) for _ in range(9)],
+    )
+    smoke = Plume(
+        x=w * float(rng.uniform(0.2, 0.8)),
+        y=h * float(rng.uniform(0.2, 0.42)),
+        rise=h * float(rng.uniform(0.05, 0.1)),
+        wind=w * float(rng.uniform(-0.02, 0.02)),
+        grey=int(rng.integers(140, 215)),
+        density=float(rng.uniform(0.4, 0.65)),
+        spread=float(rng.uniform(3, 7)) * w / 640,
+    )
+    beacon = (w * float(rng.uniform(0.1, 0.9)), h * 0.42, float(rng.uniform(1.0, 2.5)), 0.5)
+    return Actors(cars, walkers, bags, fire, smoke, beacon, events)
+
+
+def _car(
+    rng: np.random.Generator, spec: StreetSpec, heading: int, bottom: float, colour: Colour
+) -> Car:
+    w, h = spec.size
+    n = max(1, round(spec.seconds * spec.fps))
+    return Car(
+        length=w * float(rng.uniform(0.13, 0.19)),
+        height=h * float(rng.uniform(0.072, 0.094)),
+        colour=colour,
+        heading=heading,
+        x=np.zeros(n),
+        bottom=np.full(n, bottom),
+        visible=np.zeros(n, bool),
+    )
+
+
+def _lane_traffic(spec: StreetSpec, rng: np.random.Generator, count: int, lane: int) -> list[Car]:
+    """Cars of one lane arriving at random, each following the one ahead."""
+    w, h = spec.size
+    dt = 1.0 / spec.fps
+    heading = -1 if lane == 0 else 1
+    bottom = (0.715 if lane == 0 else 0.855) * h
+    palette = PLAIN + (WARM if spec.red_cars else ())
+    rate = spec.cars_per_min[lane] / 60.0
+    arrivals, t = [], float(rng.exponential(1 / rate)) if rate > 0 else spec.seconds
+    while t < spec.seconds - 1.0:
+        arrivals.append(t)
+        t += max(1.2, float(rng.exponential(1 / rate)))
+    cars: list[Car] = []
+    gap = 0.02 * w
+    stop_x = w * 0.08 if lane == 0 else None  # the jam's lead obstacle, lane A only
+    for arrival in arrivals:
+        car = _car(rng, spec, heading, bottom, palette[int(rng.integers(len(palette)))])
+        v = float(rng.uniform(*spec.speed)) * w
+        start = round(arrival * spec.fps)
+        x = -car.length if heading > 0 else float(w)
+        ahead = cars[-1] if cars else None
+        for i in range(start, count):
+            t = i * dt
+            x_next = x + heading * v * dt
+            jammed = spec.jam is not None and spec.jam[0] <= t < spec.jam[1]
+            if jammed and stop_x is not None and x >= stop_x - 1:  # not yet past the obstacle
+                x_next = max(x_next, stop_x)
+            if ahead is not None and ahead.visible[i]:
+                if heading > 0:
+                    x_next = min(x_next, ahead.x[i] - gap - car.length)
+                else:
+                    x_next = max(x_next, ahead.x[i] + ahead.length + gap)
+            x = x_next
+            if x > w + 1 or x + car.length < -1:
+                break
+            car.x[i], car.visible[i] = x, True
+        cars.append(car)
+    return cars
+
+
+def _drive(car: Car, count: int, dt: float, w: int, start_s: float, speed: float) -> None:
+    x = float(w) if car.heading < 0 else -car.length
+    for i in range(round(start_s / dt), count):
+        x += car.heading * speed * dt
+        if x > w + 1 or x + car.length < -1:
+            break
+        car.x[i], car.visible[i] = x, True
+
+
+def _park(car: Car, count: int, dt: float, w: int, h: int, spec: StreetSpec) -> float:
+    """Drive in lane B, turn into the kerb strip inside the no-parking range, stop there."""
+    x, y = -car.length, 0.855 * h
+    speed = float(np.mean(spec.speed)) * w * 0.8
+    target = w * float(np.mean(spec.park_x)) - car.length / 2
+    stopped_at = spec.seconds
+    assert spec.park_at is not None
+    for i in range(round(spec.park_at / dt), count):
+        if x < target:
+            x = min(target, x + speed * dt)
+            if target - x < 1.5 * speed:  # the last 1.5 s: pull over
+                y = min(0.975 * h, y + (0.12 * h) / 1.2 * dt)
+        else:
+            y = min(0.975 * h, y + (0.12 * h) / 1.2 * dt)
+            if y >= 0.975 * h and stopped_at == spec.seconds:
+                stopped_at = i * dt
+        car.x[i], car.bottom[i], car.visible[i] = x, y, True
+    return stopped_at
+
+
+def _walker(spec: StreetSpec, rng: np.random.Generator, count: int) -> Walker:
+    w, h = spec.size
+    speed = float(rng.uniform(0.02, 0.05)) * w * float(rng.choice([-1, 1]))
+    x0 = float(rng.uniform(0, w))
+    t = np.arange(count) / spec.fps
+    return Walker(
+        x=(x0 + speed * t) % w,
+        y=h * float(rng.uniform(0.535, 0.575)),
+        height=h * float(rng.uniform(0.075, 0.095)),
+        colour=tuple(int(c) for c in rng.integers(20, 110, 3)),  # type: ignore[arg-type]
+        phase=float(rng.uniform(0, 6.3)),
+    )
+
+
+def _carrier(
+    spec: StreetSpec, rng: np.random.Generator, count: int, at: float, leaves: bool
+) -> tuple[Walker, Bag]:
+    """Someone walking into the sanitation zone with a bag, pausing at ``at`` for 2-5 s."""
+    w, h = spec.size
+    speed = float(rng.uniform(0.025, 0.04)) * w
+    stop_x = w * float(rng.uniform(spec.zone_x[0] + 0.08, spec.zone_x[1] - 0.08))
+    pause = float(rng.uniform(2.0, 5.0))
+    t = np.arange(count) / spec.fps
+    walk_in = stop_x - speed * (at - t)
+    walk_on = stop_x + speed * (t - at - pause)
+    x = np.where(t < at, walk_in, np.where(t < at + pause, stop_x, walk_on))
+    y = h * 0.565
+    size = (int(w * float(rng.uniform(0.035, 0.05))), int(h * float(rng.uniform(0.045, 0.06))))
+    colour: Colour = ((25, 25, 30), (40, 70, 150), (230, 230, 225))[int(rng.integers(3))]
+    bag = Bag(x=stop_x + 8, y=y, size=size, colour=colour, dropped_at=at if leaves else None)
+    walker = Walker(x=x, y=y, height=h * 0.09, colour=(60, 60, 70), phase=0.0, bag=bag)
+    return walker, bag
+
+
+# -- drawing ----------------------------------------------------------------------------------
+
+
+def draw_car(img: Image, car: Car, i: int, night: bool) -> None:
+    """A side view of a car; lights at night."""
+    x, y = int(car.x[i]), int(car.bottom[i])
+    ln, ht = int(car.length), int(car.height)
+    body = car.colour if not night else tuple(c // 5 for c in car.colour)
+    cv2.rectangle(img, (x, y - ht), (x + ln, y - 8), body, -1)
+    cv2.rectangle(img, (x + ln // 5, y - ht - 14), (x + ln * 3 // 4, y - ht), body, -1)
+    glass = (20, 22, 30) if night else (70, 90, 110)
+    cv2.rectangle(img, (x + ln // 5 + 4, y - ht - 11), (x + ln * 3 // 4 - 4, y - ht), glass, -1)
+    for wx in (x + ln // 5, x + ln * 4 // 5):
+        cv2.circle(img, (wx, y - 6), 8, (15, 15, 15), -1)
+    if night:
+        front, rear = (x + ln, x) if car.heading > 0 else (x, x + ln)
+        cv2.circle(img, (front, y - ht + 10), 5, (255, 250, 225), -1)
+        cv2.circle(img, (rear, y - ht + 10), 4, (255, 30, 20), -1)
+        tip = front + (90 if car.heading > 0 else -90)
+        cone = np.array([[front, y - ht + 7], [tip, y - 2], [tip, y - ht - 4]], np.int32)
+        cv2.fillPoly(img, [cone], (120, 118, 100), lineType=cv2.LINE_AA)
+
+
+def draw_walker(img: Image, walker: Walker, i: int, t: float, night: bool) -> None:
+    """A stick figure with a body; carries its bag until it drops it."""
+    x, y, ht = int(walker.x[i]), int(walker.y), int(walker.height)
+    colour = walker.colour if not night else tuple(c // 4 for c in walker.colour)
+    moving = i == 0 or walker.x[i] != walker.x[i - 1]
+    swing = int(5 * math.sin(walker.phase + i * 0.6)) if moving else 0
+    cv2.line(img, (x, y - ht // 3), (x - swing, y), colour, 3)
+    cv2.line(img, (x, y - ht // 3), (x + swing, y), colour, 3)
+    cv2.rectangle(img, (x - walker.width, y - ht + 6), (x + walker.width, y - ht // 3), colour, -1)
+    cv2.circle(img, (x, y - ht + 2), 4, (60, 48, 40) if night else (215, 180, 150), -1)
+    bag = walker.bag
+    if bag is not None and (bag.dropped_at is None or t < bag.dropped_at):
+        draw_bag(img, x + 8, y - ht // 3 + bag.size[1], bag.size, bag.colour, night)
+
+
+def draw_bag(
+    img: Image, x: float, y: float, size: tuple[int, int], colour: Colour, night: bool
+) -> None:
+    """A tied rubbish bag standing on the ground at (x, y)."""
+    bw, bh = size
+    fill = colour if not night else tuple(c // 4 for c in colour)
+    cv2.ellipse(img, (int(x + bw / 2), int(y - bh / 2)), (bw // 2, bh // 2), 0, 0, 360, fill, -1)
+    cv2.line(img, (int(x + bw / 2), int(y - bh)), (int(x + bw / 2), int(y - bh - 4)), fill, 2)
+
+
+def draw_beacon(img: Image, beacon: tuple[float, float, float, float], t: float) -> None:
+    """An amber flashing beacon on a pole (road works, a tow truck): on, off, on."""
+    x, y, freq, duty = beacon
+    cv2.line(img, (int(x), int(y)), (int(x), int(img.shape[0] * 0.58)), (70, 70, 70), 3)
+    if (t * freq) % 1.0 < duty:
+        glow = np.zeros(img.shape[:2], np.float32)
+        cv2.circle(glow, (int(x), int(y)), 7, 1.0, -1)
+        glow = cv2.GaussianBlur(glow, (0, 0), 4) * 0.8 + glow * 0.2
+        lit = img.astype(np.float32) + glow[..., None] * np.array((255, 170, 20), np.float32)
+        img[:] = np.clip(lit, 0, 255).astype(np.uint8)
+    else:
+        cv2.circle(img, (int(x), int(y)), 6, (120, 80, 20), -1)
+
+
+def draw_fire(img: Image, fire: Fire, seconds: float, rng: np.random.Generator, fps: int) -> None:
+    """A flame at a shop front: white-yellow core, orange and red edges, flicker, smoke."""
+    h = img.shape[0]
+    grow = min(1.0, 0.3 + seconds / 8.0)
+    fw, fh = fire.width * grow, fire.height * grow
+    if rng.random() < 5.0 / fps:
+        fire.puffs.append(
+            [fire.x + float(rng.normal(0, fw * 0.2)), fire.base - fh * 0.8, fw * 0.3 + 3, 0.0, 0.6]
+        )
+    _wash(img, fire.puffs, fps, (8.0, -0.07 * h), 12.0, 118, 5.0)
+    intensity = 0.85 + 0.15 * math.sin(seconds * 2 * math.pi * 4.3)
+    layers: tuple[tuple[float, Colour], ...] = (
+        (1.0, (205, 40, 12)),
+        (0.8, (250, 110, 15)),
+        (0.58, (255, 185, 40)),
+        (0.33, (255, 245, 200)),
+    )
+    for scale, colour in layers:
+        n = len(fire.flicker)
+        points = [(fire.x - fw * scale / 2, fire.base)]
+        for k, (freq, phase) in enumerate(fire.flicker):
+            u = (k + 0.5) / n
+            flick = 0.55 + 0.45 * math.sin(2 * math.pi * freq * seconds + phase)
+            tip = fh * scale * math.sin(math.pi * u) ** 0.7 * (0.6 + 0.4 * flick)
+            tip *= 1.0 if k % 2 else 0.7
+            sway = fw * 0.08 * math.sin(2 * math.pi * 1.3 * seconds + phase)
+            points.append((fire.x - fw * scale / 2 + u * fw * scale + sway, fire.base - tip))
+        points.append((fire.x + fw * scale / 2, fire.base))
+        tint = tuple(min(255, int(c * (intensity if c < 250 else 1.0))) for c in colour)
+        cv2.fillPoly(img, [np.array(points, np.int32)], tint, lineType=cv2.LINE_AA)

@@ -1,0 +1,68 @@
+"""The smoke detector on pictures drawn here: a billowing grey plume over a brick wall."""
+
+import cv2
+import numpy as np
+
+from detectors.frame_api import SCREEN_HIT, Frame
+from detectors.smoke import SmokeDetector
+
+H, W = 180, 320
+
+
+def wall(rng: np.random.Generator) -> Frame:
+    """Red-brown bricks with dark mortar: saturated and full of edges."""
+    img = np.full((H, W, 3), (40, 70, 150), np.uint8)
+    img[::12, :] = (30, 30, 35)
+    img[:, ::24] = (30, 30, 35)
+    noise = rng.integers(-3, 4, img.shape)
+    return np.clip(img.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+
+
+def plume(img: Frame, rng: np.random.Generator, t: float) -> Frame:
+    """Grey billows rising from (160, 120), semi-transparent, different every frame."""
+    density = np.zeros((H, W), np.float32)
+    for k in range(8):
+        age = (t * 2 + k / 8) % 1.0
+        x = 160 + rng.normal(0, 4)
+        y = 120 - 80 * age
+        cv2.circle(density, (int(x), int(y)), int(14 + 20 * age), 0.7 * (1 - age) + 0.2, -1)
+    a = np.minimum(cv2.GaussianBlur(density, (0, 0), 3), 0.8)[..., None]
+    return (img * (1 - a) + np.float32(170) * a).astype(np.uint8)
+
+
+def grey_car(img: Frame, x: int) -> Frame:
+    out = img.copy()
+    out[130:160, max(0, x) : max(0, min(W, x + 60))] = (170, 170, 172)
+    return out
+
+
+def test_a_billowing_grey_plume_is_smoke() -> None:
+    rng = np.random.default_rng(1)
+    detector = SmokeDetector()
+    for i in range(5):
+        detector.screen(wall(rng), float(i))
+    assert detector.screen(plume(wall(rng), rng, 5.0), 5.0) >= SCREEN_HIT
+    found = [detector.confirm(plume(wall(rng), rng, 5 + i / 5), 5 + i / 5) for i in range(1, 25)]
+    hits = [f for f in found if f is not None]
+    assert hits, "a plume must be confirmed"
+    x, y, w, _ = hits[0].box or (0, 0, 0, 0)
+    assert x < 0.5 < x + w and y < 120 / H  # over the plume, above its source
+
+
+def test_a_grey_car_driving_past_is_not_smoke() -> None:
+    rng = np.random.default_rng(2)
+    detector = SmokeDetector()
+    for i in range(5):
+        detector.screen(wall(rng), float(i))
+    found = [detector.confirm(grey_car(wall(rng), -60 + 14 * i), 5 + i / 5) for i in range(1, 30)]
+    assert all(f is None for f in found)
+
+
+def test_a_steady_scene_under_a_cloud_shadow_is_not_smoke() -> None:
+    rng = np.random.default_rng(3)
+    detector = SmokeDetector()
+    for i in range(5):
+        detector.screen(wall(rng), float(i))
+    shaded = [(wall(rng) * 0.75).astype(np.uint8) for _ in range(25)]
+    assert detector.screen(shaded[0], 5.0) < SCREEN_HIT
+    assert all(detector.confirm(f, 5 + i / 5) is None for i, f in enumerate(shaded))

@@ -1,0 +1,127 @@
+"""Traffic and sanitation detectors on pictures drawn here: cars on a road, a left bag."""
+
+import numpy as np
+
+from detectors.analytics_config import AnalyticsConfig
+from detectors.frame_api import Frame
+from detectors.model import Finding
+from detectors.sanitation import DumpingDetector
+from detectors.traffic import TrafficDetector
+
+H, W, FPS = 180, 320, 5.0
+CONFIG = AnalyticsConfig.model_validate(
+    {
+        "zones": [
+            {
+                "name": "lane_east",
+                "kind": "lane",
+                "polygon": [[0, 0.55], [1, 0.55], [1, 0.85], [0, 0.85]],
+                "direction": [1, 0],
+                "dwell_s": 10,
+            },
+            {
+                "name": "kerb",
+                "kind": "no_parking",
+                "polygon": [[0.5, 0.85], [1, 0.85], [1, 1], [0.5, 1]],
+                "dwell_s": 8,
+            },
+            {
+                "name": "bins",
+                "kind": "sanitation",
+                "polygon": [[0.2, 0.3], [0.6, 0.3], [0.6, 0.5], [0.2, 0.5]],
+                "dwell_s": 8,
+            },
+        ],
+        "lines": [{"name": "mid", "points": [[0.5, 0.55], [0.5, 0.85]]}],
+    }
+)
+
+
+def street(rng: np.random.Generator) -> Frame:
+    img = np.full((H, W, 3), (150, 150, 150), np.uint8)
+    img[int(H * 0.55) : int(H * 0.85)] = (90, 90, 95)
+    noise = rng.integers(-3, 4, img.shape)
+    return np.clip(img.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+
+
+def car(img: Frame, x: float, y0: int = 110, colour: tuple[int, int, int] = (40, 60, 200)) -> Frame:
+    out = img.copy()
+    x0 = int(x)
+    out[y0 : y0 + 22, max(0, x0) : max(0, min(W, x0 + 50))] = colour
+    return out
+
+
+def run(detector: TrafficDetector | DumpingDetector, frames: list[Frame]) -> list[Finding]:
+    found = []
+    for i, frame in enumerate(frames):
+        t = i / FPS
+        finding = detector.confirm(frame, t)
+        if finding is not None:
+            found.append(finding)
+    return found
+
+
+def test_a_car_crossing_the_line_is_counted_once_and_is_not_wrong_way() -> None:
+    rng = np.random.default_rng(1)
+    frames = [street(rng) for _ in range(10)]
+    frames += [car(street(rng), -50 + 12 * i) for i in range(35)]
+    frames += [street(rng) for _ in range(5)]
+    detector = TrafficDetector(CONFIG)
+    assert run(detector, frames) == []
+    assert detector.counts == {"mid": 1}
+
+
+def test_a_car_driving_against_the_lane_is_wrong_way() -> None:
+    rng = np.random.default_rng(2)
+    frames = [street(rng) for _ in range(10)]
+    frames += [car(street(rng), W - 12 * i) for i in range(35)]
+    found = run(TrafficDetector(CONFIG), frames)
+    assert [f.kind for f in found] == ["traffic.wrong_way"]
+    assert found[0].zone == "lane_east"
+
+
+def test_a_car_stopped_in_the_no_parking_zone_past_its_dwell_is_reported_once() -> None:
+    rng = np.random.default_rng(3)
+    frames = [street(rng) for _ in range(10)]
+    frames += [car(street(rng), 200.0, y0=155) for _ in range(int(12 * FPS))]
+    found = run(TrafficDetector(CONFIG), frames)
+    assert [f.kind for f in found] == ["traffic.illegal_parking"]
+    assert found[0].zone == "kerb"
+    assert found[0].attributes["stopped_s"] >= 8
+
+
+def test_a_car_stopped_shorter_than_the_dwell_is_not_parking() -> None:
+    rng = np.random.default_rng(4)
+    frames = [street(rng) for _ in range(10)]
+    frames += [car(street(rng), 200.0, y0=155) for _ in range(int(5 * FPS))]
+    frames += [street(rng) for _ in range(int(8 * FPS))]
+    assert run(TrafficDetector(CONFIG), frames) == []
+
+
+def bag(img: Frame, x: int = 120, y: int = 70) -> Frame:
+    out = img.copy()
+    out[y : y + 9, x : x + 10] = (25, 25, 30)
+    return out
+
+
+def walker(img: Frame, x: float) -> Frame:
+    out = img.copy()
+    out[62:82, int(x) : int(x) + 4] = (60, 40, 30)
+    return out
+
+
+def test_a_bag_left_in_the_sanitation_zone_is_dumping_after_its_dwell() -> None:
+    rng = np.random.default_rng(5)
+    frames = [street(rng) for _ in range(10)]
+    frames += [bag(street(rng)) for _ in range(int(12 * FPS))]
+    found = run(DumpingDetector(CONFIG), frames)
+    assert [f.kind for f in found] == ["sanitation.dumping"]
+    assert found[0].zone == "bins"
+    assert found[0].attributes["static_s"] >= 8
+
+
+def test_people_walking_through_the_sanitation_zone_are_not_dumping() -> None:
+    rng = np.random.default_rng(6)
+    frames = [street(rng) for _ in range(10)]
+    frames += [walker(street(rng), (3 * i) % W) for i in range(int(20 * FPS))]
+    assert run(DumpingDetector(CONFIG), frames) == []

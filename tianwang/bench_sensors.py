@@ -1,0 +1,240 @@
+"""`tianwang bench sensors`: sensor messages through the real broker into incidents.
+
+A separate publisher process (``python -m tianwang.bench_sensors``) sends mixed telemetry,
+alarms and 10 % malformed messages at a fixed rate through the broker; this process runs the
+real consumer (shared subscription, persistent session, QoS 1), the rules and the incident
+engine on a fresh SQLite registry. Figures: messages per CPU-second of this process (per
+core), alarm → incident-committed latency (alarm ``ts`` set at publish time), dead letters.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from camera_registry.database import open_engine
+from camera_registry.place_seed import load_places, read_places
+from camera_registry.schema import grids, sensors
+from config.settings import Settings
+from detectors.model import Detection, Reading
+from detectors.sensor_rules import SensorRules
+from ingest.dead_letters import DeadLetters, dead_letter_counts
+from ingest.sensors import SensorConsumer
+from simulator.sensor_fleet import alarm_body, fleet, malformed_message, telemetry_body
+from tianwang.broker import mqtt_broker
+from tianwang.migrate import upgrade
+
+FLEET = 1000
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def _registry(url: str, settings: Settings, ids: list[tuple[str, str]]) -> Any:
+    engine = open_engine(url)
+    await upgrade(engine)
+    if settings.places_file is not None:
+        await load_places(engine, read_places(settings.places_file))
+    async with engine.begin() as conn:
+        grid = (await conn.execute(sa.select(grids.c.id).limit(1))).scalar_one()
+        await conn.execute(
+            sa.insert(sensors), [{"id": i, "kind": k, "grid_id": grid} for i, k in ids]
+        )
+    return engine
+
+
+async def bench_sensors(
+    settings: Settings,
+    messages: int,
+    *,
+    rate: float = 6000.0,
+    version: str = "5",
+    alarm_share: float = 0.002,
+    malformed_share: float = 0.1,
+) -> dict[str, Any]:
+    """Run one benchmark and return its figures (the JSON line's fields and a few more)."""
+    from incidents.engine import IncidentEngine
+    from tianwang.pipeline import publication
+
+    tag = uuid.uuid4().hex[:8]
+    mqtt = settings.mqtt.model_copy(
+        update={
+            "client_id": f"tw-bench-{tag}",
+            "topic_prefix": f"tianwang-bench-{tag}/v1",
+            "version": version,
+            "session_expiry_s": 120,
+            "max_inflight": 1000,
+        }
+    )
+    sims = fleet(FLEET, seed=1, prefix="bench")
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack():
+        engine = await _registry(
+            f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}",
+            settings,
+            [(s.id, s.kind) for s in sims],
+        )
+        incidents = IncidentEngine(engine, publication(settings))
+        rules = SensorRules()
+        alarms: asyncio.Queue[Detection] = asyncio.Queue()
+        latencies: list[float] = []
+        accepted = 0
+        first_at: list[float] = []
+
+        async def sink(reading: Reading) -> None:
+            nonlocal accepted
+            accepted += 1
+            if not first_at:
+                first_at.append(time.perf_counter())
+            for detection in rules.evaluate(reading):
+                alarms.put_nowait(detection)
+
+        async def record() -> None:
+            while True:
+                detection = await alarms.get()
+                await incidents.record(detection)
+                latencies.append((datetime.now(UTC) - detection.at).total_seconds() * 1000)
+
+        dead = DeadLetters(engine, batch=1000)
+        known = {s.id for s in sims}
+        async with mqtt_broker(mqtt) as where:
+            consumer = SensorConsumer(mqtt, sink, known.__contains__, dead_letters=dead)
+            tasks = [asyncio.create_task(t) for t in (consumer.run(), record(), dead.run())]
+            await asyncio.wait_for(consumer.ready.wait(), 30)
+            cpu0, wall0 = time.process_time(), time.perf_counter()
+            publisher = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "tianwang.bench_sensors",
+                json.dumps(
+                    {
+                        "host": mqtt.host,
+                        "port": mqtt.port,
+                        "prefix": mqtt.topic_prefix,
+                        "messages": messages,
+                        "rate": rate,
+                        "version": consumer.version,
+                        "alarm_share": alarm_share,
+                        "malformed_share": malformed_share,
+                        "fleet": FLEET,
+                    }
+                ),
+                stdout=subprocess.PIPE,
+            )
+            out, _ = await publisher.communicate()
+            sent = json.loads(out.decode().strip().splitlines()[-1])
+            # Wait until everything sent is accounted for, or nothing moves for 10 s.
+            last, still = -1, 0.0
+            while True:
+                seen = accepted + dead.written + len(dead._queued)
+                done = seen >= sent["sent"] and alarms.empty() and len(latencies) >= sent["alarms"]
+                if done or still > 10:
+                    break
+                still = still + 0.1 if seen == last else 0.0
+                last = seen
+                await asyncio.sleep(0.1)
+            wall1, cpu1 = time.perf_counter(), time.process_time()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        stored = sum((await dead_letter_counts(engine)).values())
+        await engine.dispose()
+    received = accepted + stored
+    cpu_s = max(cpu1 - cpu0, 1e-9)
+    return {
+        "messages": messages,
+        "mqtt_version": 5 if consumer.version == "5" else 3,
+        "msgs_per_s_per_core": round(received / cpu_s, 1),
+        "alarm_latency_p50_ms": round(_percentile(latencies, 0.5), 1),
+        "alarm_latency_p99_ms": round(_percentile(latencies, 0.99), 1),
+        "malformed_sent": sent["malformed"],
+        "dead_letters": stored,
+        "lost": sent["sent"] - received + max(0, sent["alarms"] - len(latencies)),
+        "broker": where,
+        "publish_rate": rate,
+        "wall_msgs_per_s": round(received / max(wall1 - wall0, 1e-9), 1),
+        "cpu_s": round(cpu_s, 2),
+        "alarms": sent["alarms"],
+        "incidents_committed": len(latencies),
+    }
+
+
+def publish(spec: dict[str, Any]) -> dict[str, int]:
+    """The publisher process: paho at a fixed rate, QoS 1, all acknowledged before it returns."""
+    import paho.mqtt.client as paho
+
+    v5 = spec["version"] == "5"
+    client = paho.Client(
+        paho.CallbackAPIVersion.VERSION2,  # type: ignore[attr-defined]
+        client_id=f"bench-pub-{uuid.uuid4().hex[:8]}",
+        protocol=paho.MQTTv5 if v5 else paho.MQTTv311,
+    )
+    client.max_inflight_messages_set(1000)
+    client.max_queued_messages_set(0)
+    client.connect(spec["host"], spec["port"])
+    client.loop_start()
+    rng = random.Random(7)
+    sims = fleet(spec["fleet"], seed=1, prefix="bench")
+    prefix = spec["prefix"]
+    counts = {"sent": 0, "malformed": 0, "alarms": 0}
+    started = time.perf_counter()
+    infos = []
+    for n in range(spec["messages"]):
+        sensor = sims[n % len(sims)]
+        now = datetime.now(UTC)
+        draw = rng.random()
+        if draw < spec["malformed_share"]:
+            topic, payload = malformed_message(sensor, prefix, rng, now)
+            counts["malformed"] += 1
+        elif draw < spec["malformed_share"] + spec["alarm_share"] and sensor.kind in (
+            "smoke",
+            "gas",
+            "heat",
+        ):
+            topic, payload = (
+                f"{prefix}/{sensor.kind}/{sensor.id}/event",
+                json.dumps(alarm_body(now)).encode(),
+            )
+            counts["alarms"] += 1
+        else:
+            body = telemetry_body(sensor, rng, now) | {
+                "site": "djyx-2",
+                "building": "德江印象 2栋",
+                "fw": "v2.3.1",
+                "rssi": -67,
+                "seq": n,
+            }
+            topic, payload = (
+                f"{prefix}/{sensor.kind}/{sensor.id}/telemetry",
+                json.dumps(body).encode(),
+            )
+        infos.append(client.publish(topic, payload, qos=1))
+        counts["sent"] += 1
+        ahead = (n + 1) / spec["rate"] - (time.perf_counter() - started)
+        if ahead > 0.002:
+            time.sleep(ahead)
+    for info in infos:
+        info.wait_for_publish(timeout=60)
+    client.loop_stop()
+    client.disconnect()
+    return counts
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="bench publisher (run by tianwang bench sensors)")
+    parser.add_argument("spec")
+    print(json.dumps(publish(json.loads(parser.parse_args().spec))), flush=True)
