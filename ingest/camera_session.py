@@ -60,8 +60,11 @@ class CameraSession:
         on_finding: FindingSink,
         stop: threading.Event,
         on_open: Callable[[], None] = lambda: None,
+        focus_request: Callable[[], float] = lambda: 0.0,
     ) -> None:
         self.camera_id = camera_id
+        self._focus_request = focus_request
+        """Seconds of focus someone outside still asks for (a sensor alarm, an operator)."""
         self._url = url
         self._detectors = detectors
         self._policy = policy
@@ -145,16 +148,17 @@ class CameraSession:
         return self._focused and self._holds_focus()
 
     def _holds_focus(self) -> bool:
-        return self._continuous or self.position_s < self.focus_until
+        return self._continuous or self.position_s < self.focus_until or self._focus_request() > 0
 
     def _patrol(self, image: Frame, ctx: av.video.codeccontext.VideoCodecContext) -> None:
         self._analysed.inc()
         t = self.position_s
         # Every screen runs (no short-circuit): some keep a background model up to date.
         scores = [d.screen(image, t) for d in self._detectors]
-        if self._continuous or max(scores, default=0.0) >= SCREEN_HIT:
+        asked = self._focus_request()
+        if self._continuous or asked > 0 or max(scores, default=0.0) >= SCREEN_HIT:
             # Switch right after a decoded key frame: the decoder holds its reference.
-            self.focus_until = t + self._policy.focus_s
+            self.focus_until = t + max(self._policy.focus_s, asked)
             ctx.skip_frame = "DEFAULT"
             self._focused = True
             CAMERAS_IN_FOCUS.inc()

@@ -125,6 +125,7 @@ class CameraWorker:
                 on_finding,
                 stop,
                 on_open=lambda: to_loop(partial(_settle, opened, "opened")),
+                focus_request=lambda: max(0.0, self.focus_requested_until - time.monotonic()),
             )
             try:
                 to_loop(partial(_settle, done, session.run()))

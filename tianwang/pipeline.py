@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from camera_registry.camera_store import CameraFilter, list_cameras, open_url, set_camera_status
@@ -74,6 +75,18 @@ def frame_detectors(
 def publication(settings: Settings) -> Publication:
     """How this deployment stamps its messages."""
     return Publication(settings.delivery.source, settings.delivery.cap_status, settings.county_code)
+
+
+def analytics_of(camera_id: str, stored: dict[str, Any] | None) -> AnalyticsConfig | None:
+    """A camera's analytics config from the registry; a stored one that no longer validates
+    is logged and ignored (fire and smoke still run on the whole picture)."""
+    if not stored:
+        return None
+    try:
+        return AnalyticsConfig.model_validate(stored)
+    except ValidationError as exc:
+        log.error("camera %s: analytics config ignored, it does not validate: %s", camera_id, exc)
+        return None
 
 
 def timings(settings: Settings) -> Timings:
@@ -154,7 +167,7 @@ class Pipeline:
             worker = CameraWorker(
                 camera.id,
                 await open_url(self.engine, camera.id),
-                frame_detectors(s),
+                frame_detectors(s, analytics_of(camera.id, camera.analytics)),
                 self.detections.put_nowait,
                 policy,
                 Backoff(s.ingest.reconnect_initial_s, s.ingest.reconnect_max_s),

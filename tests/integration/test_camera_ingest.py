@@ -159,3 +159,22 @@ async def test_without_an_rtsp_server_the_same_worker_reads_clip_files(
             assert await wait_for(lambda: bool(cam.detections), 40)
         finally:
             await cam.stop()
+
+
+async def test_a_focus_request_makes_the_camera_decode_every_frame(
+    rtsp_ready: None, clips: dict[Scene, Path], tmp_path: Path
+) -> None:
+    decoded = FRAMES_DECODED.labels("asked-focus")
+    async with RtspSimulator({"street": clips[Scene.STREET]}, fps=CLIP_FPS) as rtsp:
+        cam = Watched("asked-focus", rtsp.url("street"), [], tmp_path)
+        try:
+            assert await wait_for(lambda: decoded._value.get() >= 1, 15)
+            cam.worker.request_focus(6)  # as a smoke alarm in the building it watches would
+            await asyncio.sleep(1.5)  # the switch waits for the next key frame
+            start, t0 = decoded._value.get(), time.monotonic()
+            await asyncio.sleep(3)
+            frames = decoded._value.get() - start
+            seconds = time.monotonic() - t0
+        finally:
+            await cam.stop()
+    assert frames >= 0.7 * seconds * CLIP_FPS  # every frame, not one a second
