@@ -73,15 +73,27 @@ def receiver(
     journal: Annotated[
         Path | None, typer.Option(help="Append each new event to this JSONL file.")
     ] = None,
+    fail: Annotated[float, typer.Option(min=0, max=1, help="Share of POSTs answered 503.")] = 0.0,
+    drop: Annotated[
+        float, typer.Option(min=0, max=1, help="Share stored, then the connection dropped.")
+    ] = 0.0,
+    slow: Annotated[float, typer.Option(min=0, max=1, help="Share answered after --slow-s.")] = 0.0,
+    slow_s: Annotated[float, typer.Option(min=0, max=600, help="Delay of a slow answer.")] = 10.0,
 ) -> None:
-    """Run the stand-in for 一网管 that stores and lists what it receives."""
+    """Run the stand-in for 一网管: verifies signatures, drops duplicates, lists what came."""
     from api.server import serve_app
-    from simulator.receiver import ReceivedEvents, create_receiver
+    from simulator.receiver import Faults, ReceivedEvents, create_receiver
 
     configure_logging()
     settings = load_or_exit(config)
+    if fail + drop + slow > 1:
+        typer.echo(
+            "--fail, --drop and --slow are shares of one whole: their sum must be <= 1", err=True
+        )
+        raise typer.Exit(2)
+    faults = Faults(fail, drop, slow, slow_s) if fail or drop or slow else None
     app_ = create_receiver(
-        settings.delivery.secret.get_secret_value(), ReceivedEvents(journal=journal)
+        settings.delivery.secret.get_secret_value(), ReceivedEvents(journal=journal), faults
     )
 
     async def run() -> None:
