@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.dependencies import get_county_code, get_engine
+from api.registry_answers import ledger_upload, refused
 from camera_registry.camera_model import (
     CameraIn,
     CameraPatch,
@@ -17,7 +18,6 @@ from camera_registry.camera_model import (
 from camera_registry.camera_store import (
     CameraFilter,
     CameraNotFound,
-    DuplicateCamera,
     RegistryError,
     create_camera,
     delete_camera,
@@ -36,7 +36,6 @@ from detectors.analytics_config import AnalyticsConfig
 router = APIRouter(prefix="/api/v1/cameras", tags=["cameras"])
 Engine = Annotated[AsyncEngine, Depends(get_engine)]
 County = Annotated[str, Depends(get_county_code)]
-MAX_LEDGER_BYTES = 20 * 1024 * 1024
 CameraT = TypeVar("CameraT", CameraIn, CameraPatch)
 
 
@@ -96,14 +95,6 @@ def _checked_analytics(camera: CameraT) -> CameraT:
     return camera.model_copy(update={"analytics": config.model_dump(mode="json")})
 
 
-def _refused(exc: RegistryError | ValueError) -> HTTPException:
-    if isinstance(exc, CameraNotFound):
-        return HTTPException(404, str(exc))
-    if isinstance(exc, DuplicateCamera):
-        return HTTPException(409, str(exc))
-    return HTTPException(422, str(exc))
-
-
 @router.get("", summary="List cameras, filtered and paginated")
 async def get_cameras(
     engine: Engine,
@@ -130,7 +121,7 @@ async def post_camera(camera: CameraIn, engine: Engine, county: County) -> Camer
     try:
         return _out(await create_camera(engine, _checked_analytics(camera), county))
     except (RegistryError, ValueError) as exc:
-        raise _refused(exc) from exc
+        raise refused(exc) from exc
 
 
 @router.get("/export.csv", summary="The register as a ledger CSV (the import format)")
@@ -153,13 +144,9 @@ async def post_import(
     strict: bool = False,
 ) -> ImportSummary:
     """The CSV is the request body. Good rows are upserted by gb_id; bad rows are listed."""
-    data = bytearray()
-    async for chunk in request.stream():
-        data += chunk
-        if len(data) > MAX_LEDGER_BYTES:
-            raise HTTPException(413, f"ledger larger than {MAX_LEDGER_BYTES} bytes")
+    data = await ledger_upload(request)
     try:
-        report = await import_ledger(engine, bytes(data), county, dry_run=dry_run, strict=strict)
+        report = await import_ledger(engine, data, county, dry_run=dry_run, strict=strict)
     except LedgerError as exc:
         raise HTTPException(400, str(exc)) from exc
     return ImportSummary(**report.summary(), created=report.created, written=report.written)
@@ -171,7 +158,7 @@ async def get_one(camera_id: str, engine: Engine) -> CameraOut:
     try:
         return _out(await get_camera(engine, camera_id))
     except CameraNotFound as exc:
-        raise _refused(exc) from exc
+        raise refused(exc) from exc
 
 
 @router.patch("/{camera_id}", summary="Change a camera")
@@ -182,7 +169,7 @@ async def patch_camera(
     try:
         return _out(await update_camera(engine, camera_id, _checked_analytics(patch), county))
     except (RegistryError, ValueError) as exc:
-        raise _refused(exc) from exc
+        raise refused(exc) from exc
 
 
 @router.delete("/{camera_id}", status_code=204, summary="Remove a camera")
@@ -191,7 +178,7 @@ async def remove_camera(camera_id: str, engine: Engine) -> Response:
     try:
         await delete_camera(engine, camera_id)
     except CameraNotFound as exc:
-        raise _refused(exc) from exc
+        raise refused(exc) from exc
     return Response(status_code=204)
 
 
@@ -204,7 +191,7 @@ async def get_health(
         camera = await get_camera(engine, camera_id)
         history = await status_history(engine, camera_id, limit)
     except CameraNotFound as exc:
-        raise _refused(exc) from exc
+        raise refused(exc) from exc
     return CameraHealth(
         camera_id=camera.id,
         status=camera.status,

@@ -6,11 +6,11 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.dependencies import get_county_code, get_engine
+from api.registry_answers import ledger_upload, refused
 from camera_registry.camera_store import RegistryError
 from camera_registry.ledger_csv import LedgerError
 from camera_registry.sensor_ledger import SensorImportReport, import_sensor_ledger
 from camera_registry.sensor_store import (
-    DuplicateSensor,
     SensorFilter,
     SensorIn,
     SensorNotFound,
@@ -25,15 +25,6 @@ from camera_registry.sensor_store import (
 router = APIRouter(prefix="/api/v1/sensors", tags=["sensors"])
 Engine = Annotated[AsyncEngine, Depends(get_engine)]
 County = Annotated[str, Depends(get_county_code)]
-MAX_LEDGER_BYTES = 20 * 1024 * 1024
-
-
-def _refused(exc: RegistryError | ValueError) -> HTTPException:
-    if isinstance(exc, SensorNotFound):
-        return HTTPException(404, str(exc))
-    if isinstance(exc, DuplicateSensor):
-        return HTTPException(409, str(exc))
-    return HTTPException(422, str(exc))
 
 
 @router.get("", summary="List sensors, filtered and paginated")
@@ -60,7 +51,7 @@ async def post_sensor(sensor: SensorIn, engine: Engine) -> SensorRecord:
     try:
         return await create_sensor(engine, sensor)
     except (RegistryError, ValueError) as exc:
-        raise _refused(exc) from exc
+        raise refused(exc) from exc
 
 
 @router.post("/import", summary="Import a sensor ledger CSV (UTF-8 or GB18030)")
@@ -68,15 +59,9 @@ async def post_import(
     request: Request, engine: Engine, county: County, dry_run: bool = False, strict: bool = False
 ) -> SensorImportReport:
     """The CSV is the request body; good rows are upserted by id, bad rows are listed."""
-    data = bytearray()
-    async for chunk in request.stream():
-        data += chunk
-        if len(data) > MAX_LEDGER_BYTES:
-            raise HTTPException(413, f"ledger larger than {MAX_LEDGER_BYTES} bytes")
+    data = await ledger_upload(request)
     try:
-        return await import_sensor_ledger(
-            engine, bytes(data), county, dry_run=dry_run, strict=strict
-        )
+        return await import_sensor_ledger(engine, data, county, dry_run=dry_run, strict=strict)
     except LedgerError as exc:
         raise HTTPException(400, str(exc)) from exc
 
@@ -87,7 +72,7 @@ async def get_one(sensor_id: str, engine: Engine) -> SensorRecord:
     try:
         return await get_sensor(engine, sensor_id)
     except SensorNotFound as exc:
-        raise _refused(exc) from exc
+        raise refused(exc) from exc
 
 
 @router.patch("/{sensor_id}", summary="Change a sensor")
@@ -96,4 +81,4 @@ async def patch_sensor(sensor_id: str, patch: SensorPatch, engine: Engine) -> Se
     try:
         return await update_sensor(engine, sensor_id, patch)
     except (RegistryError, ValueError) as exc:
-        raise _refused(exc) from exc
+        raise refused(exc) from exc

@@ -31,11 +31,19 @@ class RegistryError(ValueError):
     """A change the register refuses; the message says why."""
 
 
-class CameraNotFound(RegistryError):
+class NotFound(RegistryError):
+    """No record with that id."""
+
+
+class Duplicate(RegistryError):
+    """A record with that identity exists already."""
+
+
+class CameraNotFound(NotFound):
     """No camera with that id."""
 
 
-class DuplicateCamera(RegistryError):
+class DuplicateCamera(Duplicate):
     """A camera with that GB/T 28181 ID (or internal id) exists already."""
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from camera_registry.camera_model import CoordSystem, RtspUrl
 from camera_registry.gb28181 import parse_device_id
@@ -93,15 +93,17 @@ def _plain(cell: str) -> str:
     return cell
 
 
-def read_rows(text: str) -> list[tuple[int, dict[str, str | None]]]:
+def read_rows(
+    text: str, columns: tuple[str, ...] = COLUMNS, required: frozenset[str] = REQUIRED
+) -> list[tuple[int, dict[str, str | None]]]:
     """(line number, cells) for every data line; LedgerError for a bad header."""
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration as exc:
         raise LedgerError("the file is empty: expected a header line") from exc
-    unknown = [h for h in header if h not in COLUMNS]
-    missing = sorted(REQUIRED - set(header))
+    unknown = [h for h in header if h not in columns]
+    missing = sorted(required - set(header))
     doubled = sorted({h for h in header if header.count(h) > 1})
     if unknown or missing or doubled:
         parts = []
@@ -111,7 +113,7 @@ def read_rows(text: str) -> list[tuple[int, dict[str, str | None]]]:
             parts.append(f"missing columns {missing}")
         if doubled:
             parts.append(f"repeated columns {doubled}")
-        raise LedgerError("bad header: " + "; ".join(parts) + f". Allowed: {', '.join(COLUMNS)}")
+        raise LedgerError("bad header: " + "; ".join(parts) + f". Allowed: {', '.join(columns)}")
     rows: list[tuple[int, dict[str, str | None]]] = []
     for cells in reader:
         if not any(c.strip() for c in cells):
@@ -124,6 +126,15 @@ def read_rows(text: str) -> list[tuple[int, dict[str, str | None]]]:
             (line, {h: (_plain(c.strip()) or None) for h, c in zip(header, cells, strict=True)})
         )
     return rows
+
+
+def why(exc: Exception) -> str:
+    """A row's problem in one line: each invalid field and what is wrong with it."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'row'}: {e['msg']}" for e in exc.errors()
+        )
+    return str(exc)
 
 
 def neutralise(value: Any) -> str:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from camera_registry.camera_model import CameraIn
 from camera_registry.camera_store import camera_row
 from camera_registry.gb28181 import parse_device_id
-from camera_registry.ledger_csv import LedgerRow, decode, read_rows
+from camera_registry.ledger_csv import LedgerRow, decode, read_rows, why
 from camera_registry.places import PlaceResolver
 from camera_registry.schema import cameras
 
@@ -68,14 +68,6 @@ class ImportReport:
         }
 
 
-def _why(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'row'}: {e['msg']}" for e in exc.errors()
-        )
-    return str(exc)
-
-
 async def import_ledger(
     engine: AsyncEngine,
     data: bytes,
@@ -118,7 +110,7 @@ async def import_ledger(
                     county_code,
                 )
             except (ValidationError, ValueError) as exc:
-                report.rejected.append(Rejected(line, gb_id, _why(exc)))
+                report.rejected.append(Rejected(line, gb_id, why(exc)))
                 continue
             first_line[entry.gb_id] = line
             if entry.gb_id in known:

@@ -4,15 +4,13 @@ Same file rules as the camera ledger (camera_registry/ledger_csv.py): UTF-8 with
 without BOM or GB18030; places by 街道 / 社区 / 网格 name or code, created when new.
 """
 
-import csv
-import io
 from typing import Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from camera_registry.ledger_csv import LedgerError, decode
+from camera_registry.ledger_csv import decode, read_rows, why
 from camera_registry.places import PlaceResolver
 from camera_registry.schema import sensors, sites
 from camera_registry.sensor_schema import sensor_details
@@ -53,44 +51,6 @@ class SensorImportReport(BaseModel):
     written: bool = False
 
 
-def _rows(text: str) -> list[tuple[int, dict[str, str | None]]]:
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [h.strip().lower() for h in next(reader)]
-    except StopIteration as exc:
-        raise LedgerError("the file is empty: expected a header line") from exc
-    unknown = [h for h in header if h not in COLUMNS]
-    missing = sorted(REQUIRED - set(header))
-    if unknown or missing or len(set(header)) != len(header):
-        raise LedgerError(
-            f"bad header: unknown {unknown}, missing {missing}. Allowed: {', '.join(COLUMNS)}"
-        )
-    rows: list[tuple[int, dict[str, str | None]]] = []
-    for cells in reader:
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) != len(header):
-            rows.append(
-                (reader.line_num, {"__error__": f"{len(cells)} cells, header has {len(header)}"})
-            )
-            continue
-        rows.append(
-            (
-                reader.line_num,
-                {h: (c.strip().lstrip("'") or None) for h, c in zip(header, cells, strict=True)},
-            )
-        )
-    return rows
-
-
-def _why(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'row'}: {e['msg']}" for e in exc.errors()
-        )
-    return str(exc)
-
-
 async def import_sensor_ledger(
     engine: AsyncEngine,
     data: bytes,
@@ -100,7 +60,7 @@ async def import_sensor_ledger(
     strict: bool = False,
 ) -> SensorImportReport:
     """Import a sensor ledger's bytes; LedgerError when the file as a whole is unreadable."""
-    rows = _rows(decode(data))
+    rows = read_rows(decode(data), COLUMNS, REQUIRED)
     report = SensorImportReport()
     async with engine.connect() as conn:
         transaction = await conn.begin()
@@ -130,7 +90,7 @@ async def import_sensor_ledger(
                 }
                 sensor = SensorIn.model_validate(fields | {"grid_id": grid_id, "site_id": site})
             except (ValidationError, ValueError, KeyError) as exc:
-                report.rejected.append(RejectedRow(line=line, id=sensor_id, error=_why(exc)))
+                report.rejected.append(RejectedRow(line=line, id=sensor_id, error=why(exc)))
                 continue
             seen.add(sensor_id)
             (updates if sensor_id in known else inserts).append(split_row(sensor))

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from camera_registry.camera_store import RegistryError, _check_place
+from camera_registry.camera_store import Duplicate, NotFound, _check_place
 from camera_registry.schema import camera_coverage, sensors, sites
 from camera_registry.sensor_schema import sensor_details
 from config.sensors import SensorRuleSettings
@@ -21,11 +21,11 @@ SENSOR_KINDS = ("smoke", "heat", "gas", "water", "bin", "door", "temperature", "
 _THRESHOLD_KEYS = frozenset(SensorRuleSettings.model_fields) - {"heartbeat_s"}
 
 
-class SensorNotFound(RegistryError):
+class SensorNotFound(NotFound):
     """No sensor with that id."""
 
 
-class DuplicateSensor(RegistryError):
+class DuplicateSensor(Duplicate):
     """A sensor with that id exists already."""
 
 

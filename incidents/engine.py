@@ -118,7 +118,7 @@ class IncidentEngine:
                 conn, incidents.c.place_key == place_key, incidents.c.type == detection.kind
             )
             if same is not None:
-                await self._update(conn, same, detection, place, evidence, now)
+                await self._update(conn, same, detection, place, evidence)
                 return Outcome(same.id, "updated")
             if itype.family == "fire":
                 partner = await self._fusion_partner(conn, detection, seen_sites, now)
@@ -223,19 +223,9 @@ class IncidentEngine:
         d: Detection,
         place: Place | None,
         evidence: dict[str, Any],
-        now: datetime,
     ) -> None:
-        await conn.execute(
-            sa.update(incidents)
-            .where(incidents.c.id == row.id)
-            .values(
-                last_seen_at=max(row.last_seen_at, d.at),
-                detections=incidents.c.detections + 1,
-                peak_confidence=max(row.peak_confidence, d.confidence),
-                evidence=_merge_evidence(row.evidence, evidence),
-                sources=_with_source(row.sources, _source(d, place)),
-            )
-        )
+        changes = _absorbed(row, d, place, evidence)
+        await conn.execute(sa.update(incidents).where(incidents.c.id == row.id).values(changes))
 
     async def _fusion_partner(
         self, conn: AsyncConnection, d: Detection, sites: list[str], now: datetime
@@ -267,16 +257,9 @@ class IncidentEngine:
         evidence: dict[str, Any],
         now: datetime,
     ) -> None:
-        sources = _with_source(row.sources, _source(d, place))
-        cross_modal = {s["kind"] for s in sources} == {"camera", "sensor"}
+        changes = _absorbed(row, d, place, evidence)
+        cross_modal = {src["kind"] for src in changes["sources"]} == {"camera", "sensor"}
         newly_confirmed = cross_modal and row.certainty != "Observed"
-        changes = {
-            "last_seen_at": max(row.last_seen_at, d.at),
-            "detections": row.detections + 1,
-            "peak_confidence": max(row.peak_confidence, d.confidence),
-            "evidence": _merge_evidence(row.evidence, evidence),
-            "sources": sources,
-        }
         if not newly_confirmed:
             await conn.execute(sa.update(incidents).where(incidents.c.id == row.id).values(changes))
             return
@@ -376,6 +359,19 @@ def _merge_evidence(current: dict[str, Any], entry: dict[str, Any]) -> dict[str,
             merged[key] = entry[key]
     merged["last_detection_at"] = entry["at"]
     return merged
+
+
+def _absorbed(
+    row: Any, d: Detection, place: Place | None, evidence: dict[str, Any]
+) -> dict[str, Any]:
+    """What one more detection changes in an incident: last seen, count, peak, evidence, sources."""
+    return {
+        "last_seen_at": max(row.last_seen_at, d.at),
+        "detections": incidents.c.detections + 1,
+        "peak_confidence": max(row.peak_confidence, d.confidence),
+        "evidence": _merge_evidence(row.evidence, evidence),
+        "sources": _with_source(row.sources, _source(d, place)),
+    }
 
 
 def _with_source(sources: list[dict[str, Any]], source: dict[str, Any]) -> list[dict[str, Any]]:
