@@ -20,16 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from simulator.street_actors import (
-    Actors,
-    Car,
-    draw_bag,
-    draw_beacon,
-    draw_car,
-    draw_fire,
-    draw_walker,
-    simulate,
-)
+from simulator.street_actors import Actors, Car, simulate
+from simulator.street_drawing import draw_bag, draw_beacon, draw_car, draw_fire, draw_walker
 from simulator.street_light import Lighting
 
 Image = npt.NDArray[np.uint8]
