@@ -8,6 +8,9 @@ from datetime import datetime
 from typing import Literal
 
 SourceKind = Literal["camera", "sensor"]
+SNAPSHOT = "evidence.snapshot"
+"""The kind of a Detection that is only a picture asked for (e.g. on a sensor alarm)."""
+
 Box = tuple[float, float, float, float]
 """x, y, width, height, normalised to [0, 1] of the picture; x right, y down."""
 

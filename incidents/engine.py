@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from camera_registry.places import Place, cameras_covering, place_of, sites_seen_by
-from detectors.model import Detection
+from detectors.model import SNAPSHOT, Detection
 from incidents.catalogue import CATALOGUE, IncidentType, incident_type, raised
 from incidents.metrics import DETECTIONS, OPENED, SUPPRESSED
 from incidents.schema import incidents
@@ -106,6 +106,8 @@ class IncidentEngine:
     async def record(self, detection: Detection) -> Outcome:
         """Open, update, fuse into or suppress an incident for ``detection``."""
         DETECTIONS.labels(detection.kind).inc()
+        if detection.kind == SNAPSHOT:
+            return await self._attach(detection)
         itype = incident_type(detection.kind)
         place = await place_of(self._engine, detection.source_kind, detection.source_id)
         site = place.site_id if place and detection.source_kind == "sensor" else None
@@ -162,6 +164,30 @@ class IncidentEngine:
         if itype.family == "fire" and detection.source_kind == "sensor":
             self._ask_focus(seen_sites)
         return Outcome(incident_id, "opened")
+
+    async def _attach(self, snapshot: Detection) -> Outcome:
+        """A picture asked for on an alarm: evidence of the fire-family incident it looks at."""
+        sites = await self._sites(snapshot, None)
+        evidence = await self._evidence(snapshot)
+        async with self._engine.begin() as conn:
+            target = await self._fusion_partner(conn, snapshot, sites, self._now())
+            if target is None:
+                return Outcome(None, "suppressed")
+            merged = _merge_evidence(target.evidence, evidence)
+            note = f"snapshot from camera {snapshot.source_id} attached"
+            place = await self._place_of_row(target)
+            await change_version(
+                conn,
+                target.id,
+                {"evidence": merged},
+                place,
+                self.publication,
+                self._now(),
+                actor="tianwang",
+                note=note,
+            )
+        log.info("incident %s: snapshot from camera %s attached", target.id, snapshot.source_id)
+        return Outcome(target.id, "updated")
 
     async def _sites(self, detection: Detection, place: Place | None) -> list[str]:
         if detection.source_kind == "camera":

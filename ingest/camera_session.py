@@ -19,7 +19,7 @@ import av
 import numpy as np
 
 from detectors.frame_api import SCREEN_HIT, Frame, FrameDetector
-from detectors.model import Finding
+from detectors.model import SNAPSHOT, Finding
 from ingest.metrics import CAMERAS_IN_FOCUS, FRAMES_ANALYSED, FRAMES_DECODED
 from ingest.stream_errors import StreamError, stream_error
 
@@ -61,9 +61,12 @@ class CameraSession:
         stop: threading.Event,
         on_open: Callable[[], None] = lambda: None,
         focus_request: Callable[[], float] = lambda: 0.0,
+        snapshot_request: Callable[[], bool] = lambda: False,
     ) -> None:
         self.camera_id = camera_id
         self._focus_request = focus_request
+        self._snapshot_request = snapshot_request
+        """True (once) when someone wants the next decoded picture as evidence."""
         """Seconds of focus someone outside still asks for (a sensor alarm, an operator)."""
         self._url = url
         self._detectors = detectors
@@ -130,6 +133,8 @@ class CameraSession:
                 self.position_s = t - first_t
                 if paced:
                     time.sleep(max(0.0, self.position_s - (time.monotonic() - started)))
+                if self._snapshot_request():
+                    self._on_finding(Finding(kind=SNAPSHOT, confidence=1.0), _bgr(frame))
                 if ctx.skip_frame == "NONKEY":
                     self._patrol(_bgr(frame), ctx)
                 elif t - last_confirm_t >= 1.0 / self._policy.focus_fps - 1e-6:

@@ -70,11 +70,18 @@ class CameraWorker:
         self.status = "unknown"
         self.last_failure: StreamError | None = None
         self.focus_requested_until = 0.0
+        self._snapshot_wanted = False
         """Monotonic time until which someone (a sensor alarm, an operator) wants focus."""
 
-    def request_focus(self, seconds: float) -> None:
-        """Ask for focus (every frame analysed) for ``seconds`` from the next key frame on."""
+    def request_focus(self, seconds: float, *, snapshot: bool = False) -> None:
+        """Ask for focus (every frame analysed) for ``seconds`` from the next key frame on;
+        with ``snapshot``, also for the next picture as evidence."""
         self.focus_requested_until = max(self.focus_requested_until, time.monotonic() + seconds)
+        self._snapshot_wanted = self._snapshot_wanted or snapshot
+
+    def _take_snapshot_request(self) -> bool:
+        wanted, self._snapshot_wanted = self._snapshot_wanted, False
+        return wanted
 
     async def run(self) -> None:
         """Read, reconnect with backoff on failure, report status changes; until cancelled."""
@@ -126,6 +133,7 @@ class CameraWorker:
                 stop,
                 on_open=lambda: to_loop(partial(_settle, opened, "opened")),
                 focus_request=lambda: max(0.0, self.focus_requested_until - time.monotonic()),
+                snapshot_request=self._take_snapshot_request,
             )
             try:
                 to_loop(partial(_settle, done, session.run()))

@@ -199,7 +199,7 @@ class Pipeline:
         wanted = set(camera_ids)
         for worker in self.workers:
             if worker.camera_id in wanted:
-                worker.request_focus(seconds)
+                worker.request_focus(seconds, snapshot=True)
         log.info("focus asked for cameras %s for %g s", sorted(wanted), seconds)
 
     async def _on_reading(self, reading: Reading) -> None:

@@ -13,9 +13,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from camera_registry.camera_store import set_stream_url
+from camera_registry.schema import camera_coverage
 from config.mqtt import MqttSettings
 from config.settings import load_settings
 from incidents.messages import EVENT_TYPE
+from incidents.schema import incidents
 from ingest.metrics import READINGS_REJECTED, STREAM_FAILURES
 from ingest.sensors import broker_client
 from simulator.clips import Scene
@@ -25,6 +27,17 @@ from tests.conftest import CLIP_FPS, SECRET, free_port
 from tianwang.pipeline import Pipeline
 
 pytestmark = pytest.mark.integration
+
+
+async def snapshots_of(engine: AsyncEngine, source_id: str) -> list[dict[str, str]]:
+    """The snapshots attached to the incident opened by ``source_id``."""
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(
+                sa.select(incidents.c.evidence).where(incidents.c.source_id == source_id)
+            )
+        ).first()
+    return list(row.evidence.get("snapshots", [])) if row else []
 
 
 def seen(received: ReceivedEvents) -> set[tuple[str, str]]:
@@ -53,6 +66,10 @@ async def test_camera_fire_and_sensor_alarm_reach_yiwangguan_once_each(
         for camera_id in streams:
             await set_stream_url(engine, camera_id, rtsp.url(camera_id))
         await set_stream_url(engine, "cam-djyx-01", f"rtsp://u:p@127.0.0.1:{free_port()}/gone")
+        async with engine.begin() as conn:  # the street camera watches the alarm's building
+            await conn.execute(
+                sa.insert(camera_coverage).values(camera_id="cam-bgy-01", site_id="bgy-5")
+            )
         async with Pipeline(settings, engine) as pipeline:
             assert pipeline.sensors is not None
             await asyncio.wait_for(pipeline.sensors.ready.wait(), 15)
@@ -66,6 +83,9 @@ async def test_camera_fire_and_sensor_alarm_reach_yiwangguan_once_each(
                 ):
                     await asyncio.sleep(0.2)
             await asyncio.sleep(3)  # any duplicate or false alarm would show up now
+            async with asyncio.timeout(30):  # the alarm asked cam-bgy-01 for a picture
+                while not await snapshots_of(engine, "smk-bgy-5-301"):
+                    await asyncio.sleep(0.2)
             assert await pipeline.drained(timeout_s=10)
 
     # The fire clip also shows smoke, which a camera may report as well; the street shows nothing.
@@ -73,7 +93,11 @@ async def test_camera_fire_and_sensor_alarm_reach_yiwangguan_once_each(
         ("fire", "cam-nmy-01"),
         ("smoke_alarm", "smk-bgy-5-301"),
     }
-    events = [e for e in received.events.values() if e["data"]["event"] in ("fire", "smoke_alarm")]
+    events = [
+        e
+        for e in received.events.values()
+        if e["data"]["event"] in ("fire", "smoke_alarm") and e["data"]["version"] == 1
+    ]
     events.sort(key=lambda e: e["data"]["event"])
     fire, smoke = events
     assert fire["type"] == EVENT_TYPE and fire["specversion"] == "1.0"

@@ -1,14 +1,16 @@
 """The incident rules, each as it reads: dedup, cooldown, fusion, escalation, lifecycle."""
 
 import asyncio
+import hashlib
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from camera_registry.schema import camera_coverage, sensors
-from detectors.model import Detection, Reading
+from detectors.model import SNAPSHOT, Detection, Reading
 from incidents.engine import IncidentEngine, Timings
 from incidents.lifecycle import TransitionRefused, history, transition
 from incidents.schema import incidents, outbox
@@ -271,3 +273,27 @@ async def test_false_alarm_is_a_cancel_and_can_come_from_any_open_state(
         )
         last = (await conn.execute(query)).first()
     assert last is not None and last.payload["data"]["msgType"] == "Cancel"
+
+
+async def test_a_snapshot_asked_for_on_an_alarm_is_attached_to_that_incident_as_a_new_version(
+    rules: IncidentEngine, engine: AsyncEngine, clock: Clock, tmp_path: Path
+) -> None:
+    await cover(engine, "cam-bgy-01", "bgy-5")
+    alarm = await rules.record(smoke_alarm(clock))
+    picture = tmp_path / "bgy.jpg"
+    picture.write_bytes(b"\xff\xd8 not really a jpeg \xff\xd9")
+    clock.advance(2)
+    shot = Detection(SNAPSHOT, "camera", "cam-bgy-01", clock.now, 1.0, snapshot=str(picture))
+    attached = await rules.record(shot)
+    assert (attached.action, attached.incident_id) == ("updated", alarm.incident_id)
+    row = await one(engine, alarm.incident_id)
+    (snap,) = row.evidence["snapshots"]
+    assert (
+        snap["camera"] == "cam-bgy-01"
+        and snap["sha256"] == hashlib.sha256(picture.read_bytes()).hexdigest()
+    )
+    assert row.version == 2 and row.certainty == "Likely"  # a picture is evidence, not a detection
+    assert [s["id"] for s in row.sources] == ["smk-bgy-5-301"]
+    stray = Detection(SNAPSHOT, "camera", "cam-nmy-01", clock.now, 1.0, snapshot=str(picture))
+    assert (await rules.record(stray)).action == "suppressed"  # no incident where it looks
+    assert await count(engine, incidents) == 1
