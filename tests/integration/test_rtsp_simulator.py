@@ -74,7 +74,7 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 async def cameras(clips: dict[str, Path]) -> AsyncIterator[RtspSimulator]:
     reason = await asyncio.to_thread(rtsp_server_problem)
     if reason is not None:
-        pytest.skip(f"GStreamer RTSP server missing: {reason}")
+        pytest.skip(f"SERVICE MISSING: GStreamer RTSP server: {reason}")
     async with RtspSimulator(clips, fps=FPS) as simulator:
         yield simulator
 
@@ -131,7 +131,7 @@ async def test_server_process_is_gone_after_the_block_even_when_cancelled(
 ) -> None:
     reason = await asyncio.to_thread(rtsp_server_problem)
     if reason is not None:
-        pytest.skip(f"GStreamer RTSP server missing: {reason}")
+        pytest.skip(f"SERVICE MISSING: GStreamer RTSP server: {reason}")
     started = asyncio.Event()
     pids: list[int] = []
 
