@@ -1,8 +1,47 @@
-"""Video ingest settings: how streams are opened, sampled and re-opened."""
+"""Video ingest settings: how streams are opened, sampled and re-opened, and when a camera
+is unhealthy."""
 
 from pydantic import Field
 
 from config.base import Section
+
+
+class CameraHealthSettings(Section):
+    """When a camera counts as offline, frozen, covered, blurred or moved (ingest/camera_health.py)."""
+
+    offline_after_failures: int = Field(
+        3, ge=1, le=100, description="Failed connects in a row before a camera is offline."
+    )
+    frozen_s: float = Field(
+        30.0, gt=0, le=3600, description="Identical key frames this long: frozen picture."
+    )
+    frozen_diff: float = Field(
+        1.0, gt=0, le=50, description="Mean grey-level difference below which key frames match."
+    )
+    black_luma: float = Field(
+        16.0, ge=0, le=128, description="Mean luminance below which a flat picture is black."
+    )
+    covered_luma_ratio: float = Field(
+        0.35, gt=0, lt=1, description="Covered: luminance below this share of the baseline..."
+    )
+    covered_texture_ratio: float = Field(
+        0.1, gt=0, lt=1, description="...and Laplacian variance below this share of it."
+    )
+    blur_ratio: float = Field(
+        0.3, gt=0, lt=1, description="Blurred: Laplacian variance below this share of baseline."
+    )
+    hold_s: float = Field(
+        10.0, ge=0, le=3600, description="A fault must last this long to be raised or cleared."
+    )
+    baseline_frames: int = Field(
+        5, ge=1, le=1000, description="Key frames that make a camera's first baseline."
+    )
+    moved_every_s: float = Field(
+        60.0, gt=0, le=86400, description="How often key-frame features are matched (ORB)."
+    )
+    moved_shift: float = Field(
+        0.05, gt=0, lt=1, description="Moved: median feature shift, share of picture width."
+    )
 
 
 class IngestSettings(Section):
@@ -15,3 +54,4 @@ class IngestSettings(Section):
     focus_s: float = Field(10.0, gt=0, le=600, description="How long a screen hit keeps focus.")
     reconnect_initial_s: float = Field(1.0, gt=0, le=60, description="First reconnect delay.")
     reconnect_max_s: float = Field(60.0, gt=0, le=3600, description="Cap of the reconnect delay.")
+    health: CameraHealthSettings = CameraHealthSettings()

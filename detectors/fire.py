@@ -101,9 +101,20 @@ class FireDetector:
         return mask & self._keep[(w, h)]
 
     def screen(self, frame: Frame, t: float = 0.0) -> float:
-        """Share of flame-coloured pixels relative to the share that asks for focus."""
+        """Share of flame-coloured pixels relative to the share that asks for focus.
+
+        Only flame colour next to a yellow-white hot spot can ask for focus: the confirm
+        step wants that hot core anyway, and without it every red car, warm sunset and
+        sodium-lit street would keep the camera decoding every frame.
+        """
         mask = self._unmasked(flame_mask(frame, self.params.chroma_gap, width=160))
-        return float(mask.mean()) / self.params.screen_fraction * SCREEN_HIT
+        score = float(mask.mean()) / self.params.screen_fraction * SCREEN_HIT
+        if score < SCREEN_HIT:
+            return score
+        near = cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+        if not (_white_hot(frame, mask.shape) & near).any():
+            return min(score, 0.5 * SCREEN_HIT)
+        return score
 
     def confirm(self, frame: Frame, t: float) -> Finding | None:
         """Add one focus frame; a Finding when a region of the recent frames is a flame."""

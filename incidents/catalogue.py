@@ -51,6 +51,11 @@ _ROWS = (
     ("traffic.wrong_way",       "Transport", "wrong_way",       "车辆逆行",       "Immediate", "Moderate", "Observed", "traffic",    300,   600),
     ("sanitation.dumping",      "Env",       "dumping",         "乱倒垃圾",       "Expected",  "Minor",    "Observed", "sanitation", 3600,  3600),
     ("sanitation.overflow",     "Env",       "bin_overflow",    "垃圾桶满溢",     "Expected",  "Minor",    "Observed", "sanitation", 3600,  3600),
+    ("camera.offline",          "Infra",     "camera_offline",  "摄像头离线",     "Expected",  "Minor",    "Observed", "health",     3600,  60),
+    ("camera.frozen",           "Infra",     "camera_frozen",   "摄像头画面冻结", "Expected",  "Minor",    "Observed", "health",     3600,  60),
+    ("camera.covered",          "Infra",     "camera_covered",  "摄像头遮挡黑屏", "Expected",  "Moderate", "Likely",   "health",     1800,  60),
+    ("camera.blurred",          "Infra",     "camera_blurred",  "摄像头画面模糊", "Future",    "Minor",    "Likely",   "health",     86400, 60),
+    ("camera.moved",            "Infra",     "camera_moved",    "摄像头视角偏移", "Expected",  "Minor",    "Likely",   "health",     3600,  60),
 )
 # fmt: on
 CATALOGUE = {row[0]: IncidentType(*row) for row in _ROWS}

@@ -28,8 +28,16 @@ def webhook_destination(worker_id: str) -> str:
     return f"webhook:{worker_id}"
 
 
-async def route(conn: AsyncConnection, grid_id: str | None) -> Route:
-    """一网管, the grid's alert topic, and each active worker of the grid with a webhook."""
+INTERNAL_FAMILIES = frozenset({"health"})
+"""Incidents a device raises about itself (camera offline, frozen, covered; sensor offline,
+battery low) are for the inventory manager in tianwang, not for 一网管 or the grid worker."""
+
+
+async def route(conn: AsyncConnection, grid_id: str | None, family: str = "") -> Route:
+    """一网管, the grid's alert topic, and each active worker of the grid with a webhook;
+    nobody outside for a device's report about itself."""
+    if family in INTERNAL_FAMILIES:
+        return Route([], [])
     if grid_id is None:
         return Route([YIWANGGUAN], [])
     query = (

@@ -34,12 +34,15 @@ async def _enqueue(
     note: str | None,
     now: datetime,
 ) -> None:
-    routed = await route(conn, row.grid_id)
+    itype = incident_type(row.type)
+    routed = await route(conn, row.grid_id, itype.family)
+    if not routed.destinations:
+        return
     version = IncidentVersion(
         incident_id=row.id,
         version=row.version,
         status=row.status,
-        itype=incident_type(row.type),
+        itype=itype,
         severity=row.severity,
         certainty=row.certainty,
         opened_at=row.opened_at,

@@ -25,6 +25,8 @@ from ingest.stream_errors import StreamError, stream_error
 
 FindingSink = Callable[[Finding, Frame], None]
 """Called in the session's thread with each confirmed Finding and the frame that showed it."""
+KeyFrameSink = Callable[[Frame, float], None]
+"""Called in the session's thread with each decoded key frame and its stream time (health)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,7 @@ class CameraSession:
         on_open: Callable[[], None] = lambda: None,
         focus_request: Callable[[], float] = lambda: 0.0,
         snapshot_request: Callable[[], bool] = lambda: False,
+        on_key_frame: KeyFrameSink | None = None,
     ) -> None:
         self.camera_id = camera_id
         self._focus_request = focus_request
@@ -73,6 +76,7 @@ class CameraSession:
         self._policy = policy
         self._on_finding = on_finding
         self._on_open = on_open
+        self._on_key_frame = on_key_frame
         self._stop = stop
         self._decoded = FRAMES_DECODED.labels(camera_id)
         self._analysed = FRAMES_ANALYSED.labels(camera_id)
@@ -133,13 +137,16 @@ class CameraSession:
                 self.position_s = t - first_t
                 if paced:
                     time.sleep(max(0.0, self.position_s - (time.monotonic() - started)))
+                image = _bgr(frame) if frame.key_frame else None  # patrol decodes only these
+                if image is not None and self._on_key_frame is not None:
+                    self._on_key_frame(image, self.position_s)
                 if self._snapshot_request():
                     self._on_finding(Finding(kind=SNAPSHOT, confidence=1.0), _bgr(frame))
                 if ctx.skip_frame == "NONKEY":
-                    self._patrol(_bgr(frame), ctx)
+                    self._patrol(image if image is not None else _bgr(frame), ctx)
                 elif t - last_confirm_t >= 1.0 / self._policy.focus_fps - 1e-6:
                     last_confirm_t = t
-                    self._confirm(_bgr(frame))
+                    self._confirm(image if image is not None else _bgr(frame))
         return "eof"
 
     @property

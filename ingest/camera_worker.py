@@ -20,6 +20,7 @@ import cv2
 from detectors.frame_api import Frame, FrameDetector
 from detectors.model import Detection, Finding
 from ingest.backoff import Backoff
+from ingest.camera_health import HealthChange, PictureHealth
 from ingest.camera_session import CameraSession, SessionPolicy
 from ingest.metrics import STREAM_CONNECTS, STREAM_FAILURES
 from ingest.stream_errors import StreamError
@@ -29,7 +30,11 @@ log = logging.getLogger(__name__)
 DetectionSink = Callable[[Detection], None]
 """Takes a Detection on the event loop's thread; must not block (e.g. Queue.put_nowait)."""
 StatusSink = Callable[[str, str, str | None], Awaitable[None]]
-"""Awaited with (camera_id, "online" | "offline", reason) when a camera's status changes."""
+"""Awaited with (camera_id, status, reason) when a camera's status changes, in order.
+
+Status is "online", "offline" (reason: why the last connect failed) or a picture fault
+of ``ingest.camera_health.FAULTS`` ("covered", "frozen", "blurred", "moved"; reason: what
+was measured); back to "online" once the stream and its picture are normal again."""
 
 OFFLINE_AFTER_FAILURES = 3
 HEALTHY_SESSION_S = 30.0
@@ -58,6 +63,8 @@ class CameraWorker:
         backoff: Backoff,
         snapshot_dir: Path,
         on_status: StatusSink | None = None,
+        health: PictureHealth | None = None,
+        offline_after: int = OFFLINE_AFTER_FAILURES,
     ) -> None:
         self.camera_id = camera_id
         self._url = url
@@ -67,6 +74,13 @@ class CameraWorker:
         self._backoff = backoff
         self._snapshot_dir = snapshot_dir
         self._on_status = on_status
+        self.health = health
+        """Checks decoded key frames for picture faults; kept across sessions (baseline)."""
+        self._offline_after = offline_after
+        self._fault_reason: dict[str, str] = {}
+        self._status_lock = asyncio.Lock()
+        self._status_tasks: set[asyncio.Task[None]] = set()
+        self._opened = False
         self.status = "unknown"
         self.last_failure: StreamError | None = None
         self.focus_requested_until = 0.0
@@ -88,12 +102,15 @@ class CameraWorker:
         failures = 0
         while True:
             started = time.monotonic()
+            self._opened = False
             try:
                 ended = await self._session()
+                failures = 0
                 STREAM_FAILURES.labels("ended").inc()
                 log.warning("camera %s: stream ended (%s), reopening", self.camera_id, ended)
             except StreamError as exc:
-                failures += 1
+                # Failures in a row: a stream that opened and then broke counts as the first.
+                failures = 1 if self._opened else failures + 1
                 self.last_failure = exc
                 STREAM_FAILURES.labels(exc.reason).inc()
                 log.warning(
@@ -103,7 +120,7 @@ class CameraWorker:
                     exc.detail,
                     failures,
                 )
-                if failures >= OFFLINE_AFTER_FAILURES:
+                if failures >= self._offline_after:
                     await self._set_status("offline", exc.reason)
             if time.monotonic() - started >= HEALTHY_SESSION_S:
                 self._backoff.reset()
@@ -123,6 +140,12 @@ class CameraWorker:
             detection = self._detection(finding, frame)
             to_loop(lambda: self._sink(detection))
 
+        def on_key_frame(image: Frame, t: float) -> None:
+            assert self.health is not None
+            changes = self.health.observe(image, t)
+            if changes:
+                to_loop(partial(self._picture_changed, changes))
+
         def target() -> None:
             session = CameraSession(
                 self.camera_id,
@@ -134,7 +157,10 @@ class CameraWorker:
                 on_open=lambda: to_loop(partial(_settle, opened, "opened")),
                 focus_request=lambda: max(0.0, self.focus_requested_until - time.monotonic()),
                 snapshot_request=self._take_snapshot_request,
+                on_key_frame=None if self.health is None else on_key_frame,
             )
+            if self.health is not None:
+                self.health.restart()
             try:
                 to_loop(partial(_settle, done, session.run()))
             except BaseException as exc:  # handed to the loop, raised there
@@ -145,8 +171,9 @@ class CameraWorker:
         try:
             await asyncio.wait([opened, done], return_when=asyncio.FIRST_COMPLETED)
             if opened.done():
+                self._opened = True
                 STREAM_CONNECTS.inc()
-                await self._set_status("online", None)
+                await self._set_status(*self._picture_status())
             return await asyncio.shield(done)
         finally:
             stop.set()
@@ -172,9 +199,29 @@ class CameraWorker:
             attributes=finding.attributes,
         )
 
+    def _picture_status(self) -> tuple[str, str | None]:
+        """ "online", or the most telling picture fault raised now, with what was measured."""
+        faults = self.health.faults if self.health is not None else []
+        if not faults:
+            return "online", None
+        return faults[0], self._fault_reason.get(faults[0])
+
+    def _picture_changed(self, changes: list[HealthChange]) -> None:
+        """On the loop: the health checker raised or cleared faults; report the new status."""
+        for change in changes:
+            log.warning("camera %s: picture %s: %s", self.camera_id, change.fault, change.detail)
+            if change.active:
+                self._fault_reason[change.fault] = change.detail
+        if self.status == "offline":
+            return  # the stream reopening reports the picture's status
+        task = asyncio.create_task(self._set_status(*self._picture_status()))
+        self._status_tasks.add(task)
+        task.add_done_callback(self._status_tasks.discard)
+
     async def _set_status(self, status: str, reason: str | None) -> None:
-        if status == self.status:
-            return
-        self.status = status
-        if self._on_status is not None:
-            await self._on_status(self.camera_id, status, reason)
+        async with self._status_lock:  # sinks see the changes in the order they happened
+            if status == self.status:
+                return
+            self.status = status
+            if self._on_status is not None:
+                await self._on_status(self.camera_id, status, reason)

@@ -27,6 +27,10 @@ class Scene(StrEnum):
     """Daytime street where a shop front catches fire after 1–2 s, with smoke rising."""
     NIGHT = "night"
     """Night street: headlights, tail lights, sodium lamps and lit windows, one lamp flickering."""
+    FROZEN = "frozen"
+    """Daytime street whose picture freezes at 40 % of the clip (the encoder repeats one frame)."""
+    COVERED = "covered"
+    """Daytime street whose lens is covered at 40 % of the clip: dark, featureless, still noisy."""
 
 
 @dataclass
@@ -334,7 +338,27 @@ class _Street:
         img[:] = (img * (1 - density) + grey * density).astype(np.uint8)
 
 
+FAULT_SHARE = 0.4
+"""Where in a FROZEN or COVERED clip the camera's fault starts, as a share of its frames."""
+
+
+def _covered(img: Image, rng: np.random.Generator) -> Image:
+    """What a lens under a hand or a cloth sees: a dim blur of the scene, plus sensor noise."""
+    dim = cv2.GaussianBlur(img, (0, 0), 25).astype(np.int16) // 16
+    noise = rng.integers(-3, 4, img.shape, dtype=np.int16)
+    out: Image = np.clip(dim + 6 + noise, 0, 255).astype(np.uint8)
+    return out
+
+
 def frames(scene: Scene, count: int, fps: int, size: tuple[int, int], seed: int) -> Iterator[Image]:
     street = _Street(scene, size, fps, seed)
+    fault_at = int(count * FAULT_SHARE)
+    held: Image | None = None
     for i in range(count):
-        yield street.frame(i)
+        if scene is Scene.FROZEN and i >= fault_at:
+            held = street.frame(i) if held is None else held
+            yield held
+        elif scene is Scene.COVERED and i >= fault_at:
+            yield _covered(street.frame(i), street.rng)
+        else:
+            yield street.frame(i)

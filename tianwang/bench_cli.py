@@ -99,3 +99,36 @@ def incidents(
         )
     keys = ("detections", "incidents_per_s", "delivered_per_s", "detection_to_2xx_p99_ms", "lost")
     typer.echo(json.dumps({k: figures[k] for k in keys}))
+
+
+@bench_app.command("ingest")
+def ingest(
+    cameras: Annotated[int, typer.Option(min=1, max=2000, help="Simulated RTSP cameras.")] = 50,
+    seconds: Annotated[float, typer.Option(min=2, max=3600, help="Measuring window per way.")] = 30,
+    as_json: Annotated[bool, typer.Option("--json", help="Only the JSON line.")] = False,
+) -> None:
+    """CPU per camera-second of tianwang's patrol vs a receive-only floor, Frigate-style
+    ffmpeg decoding and a cv2.VideoCapture thread per camera, on the same RTSP streams."""
+    from tianwang.bench_ingest import bench_ingest
+
+    result = asyncio.run(bench_ingest(cameras, seconds))
+    f = result["figures"]
+    if not as_json:
+        typer.echo(
+            f"{cameras} cameras, 640x360 H.264 at 25 fps, key frame every 50; {seconds:g} s each"
+        )
+        typer.echo(
+            f"{'way':<8} {'client CPU ms/cam-s':>20} {'cams/core':>10} {'server ms/stream-s':>19}  counts"
+        )
+        for row in result["rows"]:
+            ms = row["client_cpu_ms_per_camera_s"]
+            typer.echo(
+                f"{row['mode']:<8} {ms:>20.2f} {1000 / ms if ms else float('inf'):>10.1f} "
+                f"{row['server_cpu_ms_per_stream_s']:>19.2f}  {row['counts']}"
+            )
+        typer.echo(
+            f"patrol vs floor {f['patrol_vs_floor']}x; Frigate style / patrol "
+            f"{f['patrol_vs_frigate_style']}x; OpenCV / patrol {f['patrol_vs_opencv']}x; "
+            f"patrol memory {f['memory_mb_per_camera']} MB per camera"
+        )
+    typer.echo(json.dumps(f))

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from camera_registry.camera_model import CameraStatus
 from camera_registry.camera_store import CameraFilter, list_cameras, open_url, set_camera_status
 from camera_registry.sensor_store import list_sensors
 from config.settings import Settings
@@ -30,10 +31,13 @@ from detectors.sensor_rules import RuleParams, SensorRules
 from detectors.smoke import SmokeDetector, SmokeParams
 from detectors.static_objects import DualBackground
 from detectors.traffic import TrafficDetector, TrafficParams
-from incidents.engine import IncidentEngine, Timings
+from incidents.engine import ACTIVE_STATUSES, IncidentEngine, Timings
+from incidents.lifecycle import IncidentNotFound, TransitionRefused, transition
 from incidents.publisher import OutboxPublisher, outbox_count
+from incidents.schema import incidents as incidents_table
 from incidents.versions import Publication
 from ingest.backoff import Backoff
+from ingest.camera_health import HealthParams, PictureHealth
 from ingest.camera_session import SessionPolicy
 from ingest.camera_worker import CameraWorker
 from ingest.dead_letters import DeadLetters
@@ -44,6 +48,13 @@ from tianwang.supervise import supervise
 log = logging.getLogger(__name__)
 
 HEARTBEAT_CHECK_S = 10.0
+REGISTRY_STATUS: dict[str, CameraStatus] = {"blurred": "degraded"}
+"""Worker statuses the register has no word of its own for (the reason says which)."""
+
+
+def health_params(settings: Settings) -> HealthParams:
+    """The picture health thresholds from the settings."""
+    return HealthParams(**settings.ingest.health.model_dump(exclude={"offline_after_failures"}))
 
 
 def frame_detectors(
@@ -172,7 +183,9 @@ class Pipeline:
                 policy,
                 Backoff(s.ingest.reconnect_initial_s, s.ingest.reconnect_max_s),
                 Path(s.data_dir) / "snapshots",
-                on_status=self._on_camera_status,
+                on_status=self.on_camera_status,
+                health=PictureHealth(health_params(s)),
+                offline_after=s.ingest.health.offline_after_failures,
             )
             self.workers.append(worker)
             self._spawn(f"camera {camera.id}", worker.run)
@@ -214,10 +227,50 @@ class Pipeline:
             for detection in self.sensor_rules.silent(datetime.now(UTC)):
                 await self._record(detection)
 
-    async def _on_camera_status(self, camera_id: str, status: str, reason: str | None) -> None:
+    async def on_camera_status(self, camera_id: str, status: str, reason: str | None) -> None:
+        """A camera worker's status change: the register's status and history, and a
+        ``camera.<status>`` health incident, or the health incidents it ends resolved.
+
+        "online" resolves every health incident of the camera; "offline" resolves none
+        (the picture is unknown while it is away); a picture fault resolves the others.
+        """
         log.info("camera %s is %s%s", camera_id, status, f" ({reason})" if reason else "")
+        registry_status = REGISTRY_STATUS.get(status, status)
+        registry_reason = f"{status}: {reason}" if status in REGISTRY_STATUS else reason
         with contextlib.suppress(sa.exc.SQLAlchemyError):
-            await set_camera_status(self.engine, camera_id, status, reason)  # type: ignore[arg-type]
+            await set_camera_status(self.engine, camera_id, registry_status, registry_reason)  # type: ignore[arg-type]
+        if status != "offline":
+            keep = None if status == "online" else f"camera.{status}"
+            note = "stream and picture normal again" if keep is None else f"camera is {status}"
+            await self._resolve_camera_health(camera_id, keep, note)
+        if status != "online":
+            at = datetime.now(UTC)
+            await self._record(Detection(f"camera.{status}", "camera", camera_id, at, 1.0))
+
+    async def _resolve_camera_health(self, camera_id: str, keep: str | None, note: str) -> None:
+        t = incidents_table.c
+        query = sa.select(t.id, t.type).where(
+            t.place_key == f"camera:{camera_id}",
+            t.type.like("camera.%"),
+            t.status.in_(ACTIVE_STATUSES),
+        )
+        try:
+            async with self.engine.connect() as conn:
+                found = (await conn.execute(query)).all()
+            for row in found:
+                if row.type == keep:
+                    continue
+                await transition(
+                    self.engine,
+                    row.id,
+                    "resolved",
+                    actor="tianwang",
+                    note=note,
+                    pub=self.incidents.publication,
+                )
+                log.info("incident %s (%s) resolved: %s", row.id, row.type, note)
+        except (sa.exc.SQLAlchemyError, TransitionRefused, IncidentNotFound) as exc:
+            log.error("camera %s: could not resolve its health incidents: %s", camera_id, exc)
 
     async def _record_detections(self) -> None:
         while True:

@@ -297,3 +297,13 @@ async def test_a_snapshot_asked_for_on_an_alarm_is_attached_to_that_incident_as_
     stray = Detection(SNAPSHOT, "camera", "cam-nmy-01", clock.now, 1.0, snapshot=str(picture))
     assert (await rules.record(stray)).action == "suppressed"  # no incident where it looks
     assert await count(engine, incidents) == 1
+
+
+async def test_a_cameras_report_about_itself_stays_with_the_inventory_manager(
+    rules: IncidentEngine, engine: AsyncEngine, clock: Clock
+) -> None:
+    offline = Detection("camera.offline", "camera", "cam-djyx-01", clock.now, 1.0)
+    opened = await rules.record(offline)
+    assert opened.action == "opened"
+    assert (await one(engine, opened.incident_id)).status == "open"
+    assert await count(engine, outbox) == 0  # not for 一网管, not for the grid worker

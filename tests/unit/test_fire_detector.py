@@ -47,7 +47,8 @@ def orange_car(img: Frame, x: int) -> Frame:
 
 def run(frames: list[Frame]) -> list[float]:
     """Confirm over ``frames``; the frames must look flame-coloured, or the test proves nothing."""
-    assert all(FireDetector().screen(f, 0.0) >= SCREEN_HIT for f in frames)
+    share = FireParams().screen_fraction
+    assert all(flame_mask(f, FireParams().chroma_gap).mean() >= share for f in frames)
     detector = FireDetector()
     found = [detector.confirm(f, i / 5) for i, f in enumerate(frames)]
     return [f.confidence for f in found if f is not None]
@@ -110,3 +111,12 @@ def test_white_blue_and_dark_pixels_are_not_flame_coloured(bgr: tuple[int, int, 
     img[:] = (110, 110, 110)
     img[50:100, 50:100] = bgr
     assert not flame_mask(img, chroma_gap=40)[50:100, 50:100].any()
+
+
+def test_flame_colour_without_a_hot_core_does_not_ask_for_focus() -> None:
+    rng = np.random.default_rng(8)
+    detector = FireDetector()
+    car, lamp = orange_car(street(rng), 100), glow(street(rng), 1.0)
+    assert flame_mask(car, FireParams().chroma_gap).mean() >= FireParams().screen_fraction
+    assert detector.screen(car) < SCREEN_HIT and detector.screen(lamp) < SCREEN_HIT
+    assert detector.screen(flame(street(rng), rng)) >= SCREEN_HIT

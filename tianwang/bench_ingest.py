@@ -1,0 +1,315 @@
+"""`tianwang bench ingest`: CPU per camera of tianwang's patrol against the ways peers read
+streams, on the same simulated RTSP cameras (640x360 H.264, 25 fps, a key frame every 50).
+
+Each way runs in a client process of its own, in turn, against the same server:
+
+* ``patrol``: tianwang's camera workers (PyAV, key frames only, the default detectors'
+  screens and the picture health checks), one asyncio loop, a thread per session;
+* ``keyframes``: the same workers with no detectors, only the health checks: what ingest
+  itself costs, without the focus that the detectors' screen hits ask for;
+* ``floor``: the same streams received and demuxed with PyAV, nothing decoded;
+* ``frigate``: Frigate style, one ffmpeg subprocess per camera decoding every frame and
+  handing raw frames at 5 fps through a pipe;
+* ``opencv``: a ``cv2.VideoCapture`` thread per camera reading every frame.
+
+CPU is utime + stime from ``/proc`` of the client process and its children (ffmpeg), over a
+measuring window that starts once every stream runs; the RTSP server's CPU over the same
+window is reported apart and charged to no one. Run as ``python -m tianwang.bench_ingest
+MODE URL...`` a module is one such client: it prints ``READY`` once imported, then counts
+until a line arrives on stdin, and answers with its counts as JSON.
+"""
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+MODES = ("patrol", "keyframes", "floor", "frigate", "opencv")
+FPS = 25
+GOP = 50
+SIZE = (640, 360)
+FRIGATE_FPS = 5
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+# -- measuring, from the outside ----------------------------------------------------------
+
+
+def _stat(pid: int) -> tuple[int, float] | None:
+    """(parent pid, CPU seconds) of one process, or None once it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2 :].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def tree_cpu_s(root: int) -> float:
+    """CPU seconds (user + system) of ``root`` and every living descendant."""
+    parents: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            found = _stat(int(entry.name))
+            if found is not None:
+                parents[int(entry.name)], cpu[int(entry.name)] = found
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(cpu.get(pid, 0.0) for pid in tree)
+
+
+def tree_rss_mb(root: int) -> float:
+    """Resident memory of ``root`` and its children, in MB."""
+    total = 0
+    pids = [root]
+    children_file = Path(f"/proc/{root}/task/{root}/children")
+    if children_file.exists():
+        pids += [int(pid) for pid in children_file.read_text().split()]
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+# -- the clients (run in a child process) ---------------------------------------------------
+
+
+def _floor(urls: list[str], stop: threading.Event, counts: dict[str, int]) -> None:
+    import av
+
+    def read(url: str) -> None:
+        options = {"rtsp_transport": "tcp", "timeout": "5000000"}
+        with av.open(url, options=options, timeout=(5.0, 5.0)) as container:
+            stream = container.streams.video[0]
+            for packet in container.demux(stream):
+                if stop.is_set():
+                    return
+                if packet.size:
+                    counts["packets"] += 1
+
+    _threads(urls, read)
+
+
+def _opencv(urls: list[str], stop: threading.Event, counts: dict[str, int]) -> None:
+    os.environ["OPENCV_FFMPEG_CAPTURE_OPTIONS"] = "rtsp_transport;tcp"
+    import cv2
+
+    def read(url: str) -> None:
+        capture = cv2.VideoCapture(url, cv2.CAP_FFMPEG)
+        try:
+            while not stop.is_set():
+                ok, _ = capture.read()
+                if not ok:
+                    return
+                counts["frames"] += 1
+        finally:
+            capture.release()
+
+    _threads(urls, read)
+
+
+def _frigate(urls: list[str], stop: threading.Event, counts: dict[str, int]) -> None:
+    frame_bytes = SIZE[0] * SIZE[1] * 3 // 2
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def read(url: str) -> None:
+        command = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-rtsp_transport", "tcp"]
+        command += ["-i", url, "-r", str(FRIGATE_FPS), "-vf", f"fps={FRIGATE_FPS}"]
+        command += ["-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:"]
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        processes.append(process)
+        assert process.stdout is not None
+        while not stop.is_set():
+            frame = process.stdout.read(frame_bytes)
+            if len(frame) < frame_bytes:
+                return
+            counts["frames"] += 1
+
+    try:
+        _threads(urls, read)
+        stop.wait()
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait()
+
+
+def _patrol(
+    urls: list[str], stop: threading.Event, counts: dict[str, int], *, detect: bool = True
+) -> None:
+    from config.settings import load_settings
+    from ingest.backoff import Backoff
+    from ingest.camera_health import PictureHealth
+    from ingest.camera_session import SessionPolicy
+    from ingest.camera_worker import CameraWorker
+    from ingest.metrics import FRAMES_DECODED
+    from tianwang.pipeline import frame_detectors, health_params
+
+    settings = load_settings()
+    snapshots = Path(tempfile.mkdtemp(prefix="tw-bench-"))
+
+    async def run() -> None:
+        workers = [
+            CameraWorker(
+                f"bench-{i}",
+                url,
+                frame_detectors(settings) if detect else [],
+                lambda detection: None,
+                SessionPolicy(),
+                Backoff(1.0, 10.0),
+                snapshots,
+                health=PictureHealth(health_params(settings)),
+            )
+            for i, url in enumerate(urls)
+        ]
+        tasks = [asyncio.create_task(worker.run()) for worker in workers]
+        await asyncio.to_thread(stop.wait)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        counts["decoded"] = int(
+            sum(FRAMES_DECODED.labels(f"bench-{i}")._value.get() for i in range(len(urls)))
+        )
+
+    asyncio.run(run())
+
+
+def _threads(urls: list[str], read: Any) -> None:
+    def guarded(url: str) -> None:
+        try:
+            read(url)
+        except Exception as exc:  # a client that fails is visible in its counts
+            print(f"client error: {type(exc).__name__}: {exc}", file=sys.stderr)
+
+    for url in urls:
+        threading.Thread(target=guarded, args=(url,), daemon=True).start()
+
+
+def client_main(mode: str, urls: list[str]) -> None:
+    """One client: READY, read until a line on stdin, print the counts as JSON."""
+    stop = threading.Event()
+    counts: dict[str, int] = {"packets": 0, "frames": 0, "decoded": 0}
+    runners: dict[str, Callable[[list[str], threading.Event, dict[str, int]], None]] = {
+        "patrol": _patrol,
+        "keyframes": partial(_patrol, detect=False),
+        "floor": _floor,
+        "frigate": _frigate,
+        "opencv": _opencv,
+    }
+    run = runners[mode]
+    if mode in ("patrol", "keyframes"):  # imported before READY: memory is counted per camera
+        import tianwang.pipeline  # noqa: F401
+    print("READY", flush=True)
+    runner = threading.Thread(target=run, args=(urls, stop, counts), daemon=True)
+    runner.start()
+    sys.stdin.readline()
+    stop.set()
+    runner.join(15)
+    print(json.dumps(counts), flush=True)
+
+
+# -- the benchmark ----------------------------------------------------------------------------
+
+
+async def _measure(
+    mode: str, urls: list[str], seconds: float, server_pid: int, warmup_s: float
+) -> dict[str, Any]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tianwang.bench_ingest",
+        mode,
+        *urls,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        await process.stdout.readline()  # READY: imports done
+        idle_mb = tree_rss_mb(process.pid)
+        await asyncio.sleep(warmup_s)
+        client0, server0, t0 = tree_cpu_s(process.pid), tree_cpu_s(server_pid), time.monotonic()
+        await asyncio.sleep(seconds)
+        client1, server1, t1 = tree_cpu_s(process.pid), tree_cpu_s(server_pid), time.monotonic()
+        busy_mb = tree_rss_mb(process.pid)
+        process.stdin.write(b"stop\n")
+        await process.stdin.drain()
+        counts = json.loads((await asyncio.wait_for(process.stdout.readline(), 30)) or b"{}")
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await process.wait()
+    camera_s = len(urls) * (t1 - t0)
+    return {
+        "mode": mode,
+        "client_cpu_ms_per_camera_s": 1000 * (client1 - client0) / camera_s,
+        "server_cpu_ms_per_stream_s": 1000 * (server1 - server0) / camera_s,
+        "memory_mb_per_camera": (busy_mb - idle_mb) / len(urls),
+        "counts": counts,
+    }
+
+
+async def bench_ingest(
+    cameras: int, seconds: float, *, clip_dir: Path | None = None, warmup_s: float | None = None
+) -> dict[str, Any]:
+    """Measure every mode in turn on ``cameras`` simulated streams; figures and the rows."""
+    from simulator.clips import Scene, ensure_clip
+    from simulator.rtsp import RtspSimulator
+
+    folder = clip_dir or Path(tempfile.gettempdir()) / "tianwang-bench-clips"
+    clip = await asyncio.to_thread(
+        ensure_clip, Scene.STREET, folder, seconds=20, fps=FPS, gop=GOP, size=SIZE, seed=1
+    )
+    warmup = warmup_s if warmup_s is not None else 5.0 + cameras * 0.05
+    rows = []
+    streams = {f"cam{i:04d}": clip for i in range(cameras)}
+    async with RtspSimulator(streams, fps=FPS, ready_timeout=60) as rtsp:
+        assert rtsp.pid is not None
+        urls = [rtsp.url(name) for name in streams]
+        for mode in MODES:
+            rows.append(await _measure(mode, urls, seconds, rtsp.pid, warmup))
+    by_mode = {row["mode"]: row for row in rows}
+
+    def cpu(mode: str) -> float:
+        return float(by_mode[mode]["client_cpu_ms_per_camera_s"])
+
+    def per_core(mode: str) -> float:
+        return round(1000 / cpu(mode), 1) if cpu(mode) > 0 else float("inf")
+
+    figures = {
+        "cameras": cameras,
+        "seconds": float(seconds),
+        "patrol_cameras_per_core": per_core("patrol"),
+        "floor_cameras_per_core": per_core("floor"),
+        "frigate_style_cameras_per_core": per_core("frigate"),
+        "opencv_cameras_per_core": per_core("opencv"),
+        "patrol_vs_floor": round(cpu("patrol") / cpu("floor"), 2),
+        "patrol_vs_frigate_style": round(cpu("frigate") / cpu("patrol"), 2),
+        "patrol_vs_opencv": round(cpu("opencv") / cpu("patrol"), 2),
+        "memory_mb_per_camera": round(float(by_mode["patrol"]["memory_mb_per_camera"]), 2),
+    }
+    return {"figures": figures, "rows": rows}
+
+
+if __name__ == "__main__":
+    client_main(sys.argv[1], sys.argv[2:])
