@@ -1,4 +1,7 @@
-"""The FastAPI application: one router per resource, the database on app.state."""
+"""The FastAPI application: one router per resource, the database on app.state.
+
+Every router is included with the roles that may use it (api/auth_policy.py).
+"""
 
 from pathlib import Path
 
@@ -6,7 +9,22 @@ from fastapi import FastAPI
 from prometheus_client import make_asgi_app
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api import cameras, deliveries, health, incidents, places, sensors, snapshots
+from api import (
+    auth_policy,
+    auth_routes,
+    cameras,
+    console,
+    deliveries,
+    fleet,
+    health,
+    incidents,
+    live,
+    places,
+    sensors,
+    snapshots,
+)
+from api.auth_throttle import LoginThrottle
+from config.auth import AuthSettings
 from incidents.versions import Publication
 
 
@@ -16,29 +34,42 @@ def create_app(
     *,
     publication: Publication | None = None,
     snapshot_dir: Path | None = None,
+    auth: AuthSettings | None = None,
+    live_interval_s: float = 1.0,
 ) -> FastAPI:
     """The tianwang API over ``engine``; OpenAPI at /docs, Prometheus at /metrics.
 
     ``publication`` stamps the messages an incident transition sends (default: this
-    county, CAP status Actual); ``snapshot_dir`` is where detection snapshots are served from.
+    county, CAP status Actual); ``snapshot_dir`` is where detection snapshots are served
+    from; ``auth`` sets the session cookies and the login throttle; ``live_interval_s`` is
+    how often /api/v1/live looks for changes.
     """
     app = FastAPI(
         title="tianwang",
         version="0.1.0",
         summary="德江县 天网 cameras and building sensors → incidents for 一网管",
     )
+    auth = auth or AuthSettings()
     app.state.engine = engine
     app.state.county_code = county_code
     app.state.publication = publication or Publication(
         "urn:tianwang:dejiang", "Actual", county_code
     )
     app.state.snapshot_dir = snapshot_dir
+    app.state.auth_settings = auth
+    app.state.login_throttle = LoginThrottle(auth.login_max_failures, auth.login_window_s)
+    app.state.live_feed = live.LiveFeed(engine, live_interval_s)
     app.include_router(health.router)
-    app.include_router(cameras.router)
-    app.include_router(incidents.router)
-    app.include_router(deliveries.router)
-    app.include_router(snapshots.router)
-    app.include_router(places.router)
-    app.include_router(sensors.router)
+    app.include_router(auth_routes.router)
+    app.include_router(cameras.router, dependencies=auth_policy.CAMERAS)
+    app.include_router(incidents.router, dependencies=auth_policy.INCIDENTS)
+    app.include_router(deliveries.router, dependencies=auth_policy.DELIVERIES)
+    app.include_router(snapshots.router, dependencies=auth_policy.SNAPSHOTS)
+    app.include_router(places.router, dependencies=auth_policy.PLACES)
+    app.include_router(sensors.router, dependencies=auth_policy.SENSORS)
+    app.include_router(fleet.router, dependencies=auth_policy.FLEET)
+    app.include_router(live.router)
+    app.include_router(console.router)
+    app.mount("/console", console.console_files(), name="console")
     app.mount("/metrics", make_asgi_app())
     return app

@@ -8,6 +8,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from api.auth import CurrentPrincipal
+from api.auth_model import Principal, Role
 from api.dependencies import get_engine, get_publication
 from incidents.lifecycle import IncidentNotFound, Status, TransitionRefused, history, transition
 from incidents.schema import incidents, outbox
@@ -77,8 +79,23 @@ class TransitionIn(BaseModel):
     """A lifecycle step asked for by an operator or a grid worker."""
 
     to: Status
-    actor: str = Field(min_length=1, max_length=64, description="who: a user or grid worker id")
+    actor: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        description="ignored: the audit trail records the logged-in user",
+        deprecated=True,
+    )
     note: str | None = Field(None, max_length=1000)
+
+
+GRID_WORKER_STEPS: frozenset[str] = frozenset({"on_site", "resolved"})
+"""What a 网格员 may say about an incident in their grid."""
+
+
+def _visible(principal: Principal) -> list[sa.ColumnElement[bool]]:
+    scope = principal.grid_scope
+    return [] if scope is None else [incidents.c.grid_id.in_(sorted(scope))]
 
 
 def _delivered() -> sa.Label[Any]:
@@ -94,6 +111,7 @@ def _delivered() -> sa.Label[Any]:
 async def get_incidents(
     engine: Engine,
     response: Response,
+    principal: CurrentPrincipal,
     status: Status | None = None,
     type: Annotated[str | None, Query(max_length=64, description="e.g. fire, sensor.smoke")] = None,
     grid: Annotated[str | None, Query(max_length=32)] = None,
@@ -102,8 +120,11 @@ async def get_incidents(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[IncidentOut]:
-    """Incidents ordered by opening time, newest first; the total is in ``X-Total-Count``."""
-    conditions = []
+    """Incidents ordered by opening time, newest first; the total is in ``X-Total-Count``.
+
+    A grid worker only ever gets the incidents of their own grids.
+    """
+    conditions = _visible(principal)
     if status is not None:
         conditions.append(incidents.c.status == status)
     if type is not None:
@@ -126,13 +147,17 @@ async def get_incidents(
 
 
 @router.get("/{incident_id}", summary="One incident with its audit trail and deliveries")
-async def get_incident(incident_id: str, engine: Engine) -> IncidentDetail:
-    """Everything known about one incident."""
+async def get_incident(
+    incident_id: str, engine: Engine, principal: CurrentPrincipal
+) -> IncidentDetail:
+    """Everything known about one incident (404 for another grid's, to a grid worker)."""
     async with engine.connect() as conn:
         row = (
             (
                 await conn.execute(
-                    sa.select(incidents, _delivered()).where(incidents.c.id == incident_id)
+                    sa.select(incidents, _delivered()).where(
+                        incidents.c.id == incident_id, *_visible(principal)
+                    )
                 )
             )
             .mappings()
@@ -167,11 +192,24 @@ async def post_transition(
     step: TransitionIn,
     engine: Engine,
     publication: Annotated[Publication, Depends(get_publication)],
+    principal: CurrentPrincipal,
 ) -> IncidentOut:
-    """Acknowledge, dispatch, on site, resolve, or false alarm; 409 if the step is not allowed."""
+    """Acknowledge, dispatch, on site, resolve, or false alarm; 409 if the step is not allowed.
+
+    The step is recorded as the logged-in user's. A grid worker may only say on site or
+    resolved, and only in their own grids (another grid's incident is a 404 to them).
+    """
+    async with engine.connect() as conn:
+        seen = await conn.execute(
+            sa.select(incidents.c.id).where(incidents.c.id == incident_id, *_visible(principal))
+        )
+        if seen.first() is None:
+            raise HTTPException(404, f"no incident {incident_id}")
+    if principal.role is Role.grid_worker and step.to not in GRID_WORKER_STEPS:
+        raise HTTPException(403, f"a grid worker may not mark an incident {step.to}")
     try:
         await transition(
-            engine, incident_id, step.to, actor=step.actor, note=step.note, pub=publication
+            engine, incident_id, step.to, actor=principal.user_id, note=step.note, pub=publication
         )
     except IncidentNotFound as exc:
         raise HTTPException(404, str(exc)) from exc

@@ -15,6 +15,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from config.auth import AuthSettings
 from config.delivery import DeliverySettings
 from config.detectors import DetectorSettings
 from config.incidents import IncidentSettings
@@ -70,6 +71,7 @@ class Settings(BaseSettings):
     delivery: DeliverySettings = DeliverySettings()
     incidents: IncidentSettings = IncidentSettings()
     api: ListenSettings = ListenSettings()
+    auth: AuthSettings = AuthSettings()
     receiver: ListenSettings = ListenSettings(port=8900)
 
     @property

@@ -21,6 +21,11 @@ if [ ! -f "$VTEST" ] && [ ! -f "$VTEST.gz" ] && can_apt; then
   echo "installing opencv-doc for vtest.avi (real street footage for the detector tests) ..."
   apt_install opencv-doc || echo "WARNING: opencv-doc not installed: vtest.avi tests will be SKIPPED." >&2
 fi
+# Headless Chromium (and a CJK font for its screenshots) for the console's browser tests.
+if [ ! -x /usr/bin/chromium ] && can_apt; then
+  echo "installing chromium for the console's browser tests ..."
+  apt_install chromium fonts-wqy-microhei || echo "WARNING: chromium not installed: browser tests will be SKIPPED." >&2
+fi
 if check; then
   exit 0
 fi

@@ -16,6 +16,8 @@ from typing import Any
 import httpx
 
 from api.app import create_app
+from api.auth_model import Role
+from api.auth_store import token_for
 from camera_registry.database import open_engine
 from camera_registry.ledger_csv import write_rows
 from camera_registry.ledger_generator import generate_ledger
@@ -86,7 +88,12 @@ async def bench_registry(
             report = await import_ledger(engine, write_rows(rows).encode(), COUNTY)
             import_s = time.perf_counter() - start
             transport = httpx.ASGITransport(app=create_app(engine, COUNTY))
-            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            token = await token_for(engine, "bench", Role.viewer)
+            async with httpx.AsyncClient(
+                transport=transport,
+                base_url="http://bench",
+                headers={"Authorization": f"Bearer {token}"},
+            ) as client:
                 for params in _filters(rows, 20, rng):  # warm-up
                     await _timed(client, params | {"limit": "100"})
                 baseline = [

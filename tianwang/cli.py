@@ -14,6 +14,7 @@ from tianwang.cameras_cli import cameras_app
 from tianwang.cli_settings import ConfigOption, load_or_exit
 from tianwang.logs import configure_logging
 from tianwang.simulate_cli import simulate_app
+from tianwang.users_cli import users_app
 
 app = typer.Typer(
     help="天网 cameras and building sensors → incidents for 一网管.", no_args_is_help=True
@@ -23,6 +24,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(cameras_app, name="cameras")
 app.add_typer(bench_app, name="bench")
 app.add_typer(simulate_app, name="simulate")
+app.add_typer(users_app, name="users")
 
 
 def _run(coro: Any) -> Any:

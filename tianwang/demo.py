@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import secrets
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,6 +19,8 @@ from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp
 
+from api.auth_model import Role
+from api.auth_store import add_user
 from api.server import serve_app
 from camera_registry.camera_store import set_stream_url
 from camera_registry.seed import DevicesFile, read_devices
@@ -38,6 +41,7 @@ log = logging.getLogger(__name__)
 
 SENSOR_ALARM_AT_S = 5.0
 DEMO_DEVICES = SAMPLE_DIR / "dejiang_demo.yaml"
+DEMO_USER = "demo"
 CLIP_FPS = 10
 
 
@@ -127,9 +131,14 @@ async def run_demo(settings: Settings, seconds: float | None) -> DemoSummary:
             ]
             fleet_task = asyncio.create_task(run_fleet(client, settings.mqtt.topic_prefix, fleet))
             stack.push_async_callback(_cancel, fleet_task)
+            password = secrets.token_urlsafe(9)
+            await add_user(engine, DEMO_USER, Role.admin, display_name="演示", password=password)
             log.info(
-                "demo running: API %s (docs %s/docs), 一网管 receiver %s/events, "
-                "MQTT %s broker at %s:%d, video %s",
+                "demo running: console %s/console/ (user %s, password %s), API %s (docs %s/docs), "
+                "一网管 receiver %s/events, MQTT %s broker at %s:%d, video %s",
+                api_url,
+                DEMO_USER,
+                password,
                 api_url,
                 api_url,
                 receiver_url,

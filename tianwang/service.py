@@ -44,6 +44,7 @@ def api_app(engine: AsyncEngine, settings: Settings) -> FastAPI:
         settings.county_code,
         publication=publication(settings),
         snapshot_dir=Path(settings.data_dir) / "snapshots",
+        auth=settings.auth,
     )
 
 
@@ -55,7 +56,9 @@ async def serve(settings: Settings) -> None:
             broker = await stack.enter_async_context(mqtt_broker(settings.mqtt))
             url = await stack.enter_async_context(
                 serve_app(
-                    create_app(engine, settings.county_code), settings.api.host, settings.api.port
+                    create_app(engine, settings.county_code, auth=settings.auth),
+                    settings.api.host,
+                    settings.api.port,
                 )
             )
             await stack.enter_async_context(Pipeline(settings, engine))

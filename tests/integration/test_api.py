@@ -8,6 +8,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.app import create_app
+from api.auth_model import Role
+from api.auth_store import token_for
 from camera_registry.camera_store import set_stream_url
 from detectors.model import Detection
 from incidents.engine import IncidentEngine
@@ -19,7 +21,10 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 async def client(engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=create_app(engine, "520626"))
-    async with httpx.AsyncClient(transport=transport, base_url="http://tianwang") as http:
+    admin = {"Authorization": f"Bearer {await token_for(engine, 'test-admin', Role.admin)}"}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://tianwang", headers=admin
+    ) as http:
         yield http
 
 

@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.app import create_app
+from api.auth_model import Role
+from api.auth_store import token_for
 from camera_registry.camera_store import set_camera_status
 from camera_registry.ledger_csv import write_rows
 from camera_registry.ledger_generator import generate_ledger
@@ -37,7 +39,10 @@ NEW = {
 @pytest.fixture
 async def client(any_engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=create_app(any_engine, "520626"))
-    async with httpx.AsyncClient(transport=transport, base_url="http://tianwang") as http:
+    admin = {"Authorization": f"Bearer {await token_for(any_engine, 'test-admin', Role.admin)}"}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://tianwang", headers=admin
+    ) as http:
         yield http
 
 

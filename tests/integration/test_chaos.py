@@ -132,6 +132,14 @@ async def test_kill_nine_twice_loses_nothing_and_keeps_versions_in_order(
     service = Service(write_config(tmp_path, mqtt, url, api_port), tmp_path / "serve.log")
     await service.start()
     await wait_api(api_port)
+    adding = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).with_name("tianwang")),
+        *("users", "add", "op-chaos", "--role", "operator", "--no-password", "--token"),
+        *("--config", str(tmp_path / "chaos.yaml")),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    token = (await adding.communicate())[0].decode().strip()
+    assert adding.returncode == 0 and token.startswith("tw_")
 
     async def feed() -> None:
         async with broker_client(mqtt, "chaos-sensors") as client:
@@ -150,7 +158,9 @@ async def test_kill_nine_twice_loses_nothing_and_keeps_versions_in_order(
             await wait_api(api_port)
         await feeding
         await asyncio.sleep(3)  # let escalations add versions
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}") as api:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{api_port}", headers={"Authorization": f"Bearer {token}"}
+        ) as api:
             listed = (await api.get("/api/v1/incidents", params={"limit": 500})).json()
             for incident in listed:  # acknowledging stops escalation: the set of versions is final
                 answer = await api.post(

@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.app import create_app
+from api.auth_model import Role
+from api.auth_store import token_for
 from api.server import serve_app
 from camera_registry.schema import grid_workers
 from config.delivery import DeliverySettings
@@ -156,7 +158,9 @@ async def test_a_4xx_refusal_is_a_dead_letter_an_operator_sees_and_replays(
     dead = [r for r in await rows(engine) if r.dead_at is not None]
     assert len(dead) == 1 and dead[0].last_error.startswith("http_401")
     api = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=create_app(engine)), base_url="http://api"
+        transport=httpx.ASGITransport(app=create_app(engine)),
+        base_url="http://api",
+        headers={"Authorization": f"Bearer {await token_for(engine, 'op-1', Role.operator)}"},
     )
     listed = (await api.get("/api/v1/deliveries", params={"state": "dead"})).json()
     assert [d["id"] for d in listed] == [dead[0].id]

@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.app import create_app
+from api.auth_model import Role
+from api.auth_store import token_for
 from camera_registry.schema import camera_coverage
 
 pytestmark = pytest.mark.integration
@@ -28,7 +30,10 @@ async def client(any_engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
     async with any_engine.begin() as conn:
         await conn.execute(sa.insert(camera_coverage).values(camera_id="cam-bgy-01", site_id="bgy"))
     transport = httpx.ASGITransport(app=create_app(any_engine, "520626"))
-    async with httpx.AsyncClient(transport=transport, base_url="http://tianwang") as http:
+    admin = {"Authorization": f"Bearer {await token_for(any_engine, 'test-admin', Role.admin)}"}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://tianwang", headers=admin
+    ) as http:
         yield http
 
 

@@ -1,0 +1,353 @@
+// The operator's console: login, live incident queue, incident detail, health wall.
+// Plain JS, no libraries: everything comes from the same app's API with the session cookie.
+"use strict";
+
+const TEXT = {
+  zh: {
+    title: "天网 · 指挥台", skip: "跳到内容", "nav.queue": "事件队列", "nav.health": "设备健康",
+    logout: "退出", "login.title": "登录", "login.user": "用户名", "login.password": "密码",
+    "login.submit": "登录", "login.bad": "用户名或密码错误", "login.throttled": "失败次数过多，请稍后再试",
+    "queue.title": "事件队列", "queue.closed": "显示已关闭", "queue.count": "{n} 条",
+    "queue.empty": "暂无事件",
+    "col.severity": "级别", "col.type": "类型", "col.place": "地点", "col.age": "时长",
+    "col.status": "状态", "col.actions": "操作",
+    "live.on": "实时", "live.off": "连接中断，重连中…",
+    "status.open": "待处理", "status.acknowledged": "已确认", "status.dispatched": "已派单",
+    "status.on_site": "已到场", "status.resolved": "已处置", "status.false_alarm": "误报",
+    "do.acknowledged": "确认", "do.dispatched": "派单", "do.on_site": "到场",
+    "do.resolved": "处置完成", "do.false_alarm": "误报",
+    "sev.Extreme": "特别严重", "sev.Severe": "严重", "sev.Moderate": "较重", "sev.Minor": "一般",
+    "back": "← 返回队列", "evidence": "证据", "timeline": "处置过程", "deliveries": "推送记录",
+    "facts": "概况", "no.snapshot": "无快照", "readings": "传感器读数", "source": "来源",
+    "opened": "发生时间", "grid": "网格", "version": "版本", "delivered": "一网管已接收",
+    "pending": "待送达", "dead": "被拒收",
+    "health.title": "设备健康墙", "cam.online": "在线", "cam.offline": "离线", "cam.frozen": "画面冻结",
+    "cam.covered": "遮挡/黑屏", "cam.moved": "视角偏移", "cam.degraded": "画质下降", "cam.unknown": "未知",
+    "failed": "操作失败：{e}", "forbidden": "无权限",
+  },
+  en: {
+    title: "Tianwang · Command console", skip: "Skip to content", "nav.queue": "Incident queue",
+    "nav.health": "Camera health", logout: "Log out", "login.title": "Log in",
+    "login.user": "User name", "login.password": "Password", "login.submit": "Log in",
+    "login.bad": "Wrong user name or password", "login.throttled": "Too many failures; try again later",
+    "queue.title": "Incident queue", "queue.closed": "Show closed", "queue.count": "{n} incidents",
+    "queue.empty": "No incidents",
+    "col.severity": "Severity", "col.type": "Type", "col.place": "Place", "col.age": "Age",
+    "col.status": "Status", "col.actions": "Actions",
+    "live.on": "Live", "live.off": "Disconnected, reconnecting…",
+    "status.open": "Open", "status.acknowledged": "Acknowledged", "status.dispatched": "Dispatched",
+    "status.on_site": "On site", "status.resolved": "Resolved", "status.false_alarm": "False alarm",
+    "do.acknowledged": "Acknowledge", "do.dispatched": "Dispatch", "do.on_site": "On site",
+    "do.resolved": "Resolve", "do.false_alarm": "False alarm",
+    "sev.Extreme": "Extreme", "sev.Severe": "Severe", "sev.Moderate": "Moderate", "sev.Minor": "Minor",
+    "back": "← Back to the queue", "evidence": "Evidence", "timeline": "Timeline",
+    "deliveries": "Deliveries", "facts": "Facts", "no.snapshot": "No snapshot",
+    "readings": "Sensor readings", "source": "Source", "opened": "Opened", "grid": "Grid",
+    "version": "Version", "delivered": "Delivered to 一网管", "pending": "Pending", "dead": "Refused",
+    "health.title": "Camera health wall", "cam.online": "online", "cam.offline": "offline",
+    "cam.frozen": "frozen", "cam.covered": "covered", "cam.moved": "moved",
+    "cam.degraded": "degraded", "cam.unknown": "unknown",
+    "failed": "Failed: {e}", "forbidden": "Not allowed",
+  },
+};
+const TYPES = {
+  fire: ["明火", "Fire"], smoke: ["烟雾", "Smoke"], "sensor.smoke": ["烟感报警", "Smoke alarm"],
+  "sensor.heat": ["温感报警", "Heat alarm"], "sensor.gas": ["燃气报警", "Gas alarm"],
+  "sensor.water_leak": ["漏水", "Water leak"], "sensor.offline": ["传感器离线", "Sensor offline"],
+  "sensor.battery_low": ["电量低", "Battery low"], "traffic.congestion": ["拥堵", "Congestion"],
+  "traffic.illegal_parking": ["违停", "Illegal parking"], "traffic.wrong_way": ["逆行", "Wrong way"],
+  "sanitation.dumping": ["乱倒垃圾", "Dumping"], "sanitation.overflow": ["垃圾满溢", "Bin overflow"],
+  "camera.offline": ["摄像头离线", "Camera offline"], "camera.frozen": ["画面冻结", "Frozen picture"],
+  "camera.covered": ["遮挡黑屏", "Lens covered"],
+};
+const SEVERITY_RANK = { Extreme: 0, Severe: 1, Moderate: 2, Minor: 3 };
+const CLOSED = new Set(["resolved", "false_alarm"]);
+// What each role may ask for, by current status (the server checks again).
+const OPERATOR_STEPS = {
+  open: ["acknowledged", "dispatched", "false_alarm"],
+  acknowledged: ["dispatched", "resolved", "false_alarm"],
+  dispatched: ["on_site", "resolved", "false_alarm"],
+  on_site: ["resolved", "false_alarm"],
+};
+const GRID_WORKER_STEPS = {
+  open: ["on_site", "resolved"], acknowledged: ["on_site", "resolved"],
+  dispatched: ["on_site", "resolved"], on_site: ["resolved"],
+};
+const FLEET_ROLES = new Set(["admin", "operator", "inventory", "viewer"]);
+
+const state = { lang: localStorage.getItem("tw-lang") || "zh", me: null, incidents: new Map(),
+  places: new Map(), sites: new Map(), socket: null, fresh: new Set() };
+const $ = (sel) => document.querySelector(sel);
+
+function t(key, vars = {}) {
+  const text = TEXT[state.lang][key] ?? TEXT.zh[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, k) => String(vars[k]));
+}
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") node.className = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v);
+  }
+  for (const child of children.flat()) node.append(child instanceof Node ? child : String(child));
+  return node;
+}
+function csrfToken() {
+  const found = document.cookie.split("; ").find((c) => c.startsWith("tw_csrf="));
+  return found ? decodeURIComponent(found.slice(8)) : "";
+}
+async function api(path, options = {}) {
+  const headers = { Accept: "application/json" };
+  if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  if (options.method && options.method !== "GET") headers["X-CSRF-Token"] = csrfToken();
+  const answer = await fetch(path, { ...options, headers, credentials: "same-origin" });
+  if (answer.status === 401 && !path.endsWith("/auth/login")) { showLogin(); throw new Error("401"); }
+  return answer;
+}
+function typeName(kind) { const n = TYPES[kind]; return n ? n[state.lang === "zh" ? 0 : 1] : kind; }
+function placeName(incident) {
+  const grid = state.places.get(incident.grid_id);
+  const where = state.sites.get(incident.site_id) || incident.site_id || incident.source_id;
+  return grid ? `${grid} · ${where}` : where;
+}
+function age(iso) {
+  const s = Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+  return `${Math.floor(s / 86400)}d`;
+}
+function snapshotSrc(url) {  // same origin, so the session cookie goes with it
+  const at = url.indexOf("/api/v1/snapshots/");
+  return at >= 0 ? url.slice(at) : url;
+}
+function stepsFor(incident) {
+  const role = state.me?.role;
+  if (role === "admin" || role === "operator") return OPERATOR_STEPS[incident.status] || [];
+  if (role === "grid_worker") return GRID_WORKER_STEPS[incident.status] || [];
+  return [];
+}
+
+function translatePage() {
+  document.documentElement.lang = state.lang === "zh" ? "zh-CN" : "en";
+  document.title = t("title");
+  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  $("#lang").textContent = state.lang === "zh" ? "English" : "中文";
+  setLive(state.socket?.readyState === WebSocket.OPEN);
+}
+function setLive(on) {
+  const live = $("#live");
+  live.className = `live ${on ? "on" : "off"}`;
+  live.textContent = state.me ? t(on ? "live.on" : "live.off") : "";
+}
+function show(view) {
+  for (const id of ["login-view", "queue-view", "detail-view", "health-view"]) $(`#${id}`).hidden = id !== view;
+  for (const a of document.querySelectorAll("#nav a")) {
+    if (a.getAttribute("href") === location.hash) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
+}
+
+function showLogin() {
+  state.me = null;
+  if (state.socket) { state.socket.onclose = null; state.socket.close(); state.socket = null; }
+  $("#nav").hidden = true; $("#logout").hidden = true; $("#who").textContent = "";
+  setLive(false);
+  show("login-view");
+  $("#login-user").focus();
+}
+async function login(event) {
+  event.preventDefault();
+  const body = JSON.stringify({ username: $("#login-user").value, password: $("#login-password").value });
+  const answer = await api("/api/v1/auth/login", { method: "POST", body });
+  if (!answer.ok) {
+    $("#login-error").textContent = t(answer.status === 429 ? "login.throttled" : "login.bad");
+    return;
+  }
+  $("#login-password").value = ""; $("#login-error").textContent = "";
+  await start(await answer.json());
+}
+async function logout() {
+  await api("/api/v1/auth/logout", { method: "POST" }).catch(() => {});
+  showLogin();
+}
+async function start(me) {
+  state.me = me;
+  $("#who").textContent = `${me.display_name} (${me.role})`;
+  $("#nav").hidden = false; $("#logout").hidden = false;
+  $("#nav-health").hidden = !FLEET_ROLES.has(me.role);
+  const places = await (await api("/api/v1/places")).json();
+  for (const street of places) for (const community of street.communities || [])
+    for (const grid of community.grids || []) {
+      state.places.set(grid.code, `${community.name} › ${grid.name}`);
+      for (const site of grid.sites || []) state.sites.set(site.id, site.name);
+    }
+  connectLive();
+  if (!location.hash || location.hash === "#") location.hash = "#/queue"; else route();
+}
+
+function connectLive() {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const socket = new WebSocket(`${scheme}://${location.host}/api/v1/live`);
+  state.socket = socket;
+  socket.onmessage = (message) => {
+    const push = JSON.parse(message.data);
+    if (push.type === "hello") { setLive(true); loadQueue(); }
+    else if (push.type === "incident") onIncident(push.data);
+    else if (push.type === "camera") onCamera(push.data);
+  };
+  socket.onclose = () => {
+    setLive(false);
+    if (state.me) setTimeout(() => { if (state.me) connectLive(); }, 2000);
+  };
+}
+function onIncident(incident) {
+  if (!state.incidents.has(incident.id)) state.fresh.add(incident.id);
+  state.incidents.set(incident.id, { ...state.incidents.get(incident.id), ...incident });
+  renderQueue();
+  if (location.hash === `#/incident/${incident.id}`) showDetail(incident.id);
+}
+function onCamera(camera) {
+  const tile = document.querySelector(`[data-camera="${CSS.escape(camera.id)}"]`);
+  if (tile) { tile.className = `cam st-${camera.status}`; tile.title = `${camera.id}: ${t(`cam.${camera.status}`)}`; }
+}
+
+async function loadQueue() {
+  const answer = await api("/api/v1/incidents?limit=500");
+  if (!answer.ok) { $("#queue-error").textContent = t("failed", { e: answer.status }); return; }
+  state.incidents = new Map((await answer.json()).map((i) => [i.id, i]));
+  renderQueue();
+}
+function renderQueue() {
+  const showClosed = $("#show-closed").checked;
+  const rows = [...state.incidents.values()]
+    .filter((i) => showClosed || !CLOSED.has(i.status))
+    .sort((a, b) => (CLOSED.has(a.status) - CLOSED.has(b.status))
+      || (SEVERITY_RANK[a.severity] ?? 9) - (SEVERITY_RANK[b.severity] ?? 9)
+      || Date.parse(b.opened_at) - Date.parse(a.opened_at));
+  const body = $("#queue-rows");
+  const focused = document.activeElement?.dataset?.key;
+  body.replaceChildren(...rows.map(queueRow));
+  if (!rows.length) body.append(el("tr", {}, el("td", { colspan: "6", class: "muted" }, t("queue.empty"))));
+  $("#queue-count").textContent = t("queue.count", { n: rows.length });
+  if (focused) document.querySelector(`[data-key="${CSS.escape(focused)}"]`)?.focus();
+  state.fresh.clear();
+}
+function queueRow(incident) {
+  const actions = stepsFor(incident).map((step) => el("button", {
+    type: "button", class: step === "false_alarm" ? "danger" : "primary",
+    "data-step": step, "data-key": `${incident.id}:${step}`,
+    onclick: () => move(incident.id, step),
+  }, t(`do.${step}`)));
+  return el("tr", {
+    "data-incident": incident.id, "data-status": incident.status,
+    class: [state.fresh.has(incident.id) ? "fresh" : "", CLOSED.has(incident.status) ? "closed" : ""].join(" "),
+  },
+  el("td", {}, el("span", { class: `sev sev-${incident.severity}` }, t(`sev.${incident.severity}`))),
+  el("td", {}, el("a", { href: `#/incident/${incident.id}`, "data-key": `${incident.id}:open` }, typeName(incident.type))),
+  el("td", {}, placeName(incident)),
+  el("td", { class: "age", "data-since": incident.opened_at }, age(incident.opened_at)),
+  el("td", { class: "status" }, t(`status.${incident.status}`)),
+  el("td", { class: "actions" }, actions));
+}
+async function move(id, step) {
+  const answer = await api(`/api/v1/incidents/${encodeURIComponent(id)}/transitions`,
+    { method: "POST", body: JSON.stringify({ to: step }) });
+  if (!answer.ok) {
+    $("#queue-error").textContent = t("failed", { e: answer.status === 403 ? t("forbidden") : answer.status });
+    return;
+  }
+  $("#queue-error").textContent = "";
+  onIncident(await answer.json());
+}
+
+async function showDetail(id) {
+  const view = $("#detail-view");
+  const answer = await api(`/api/v1/incidents/${encodeURIComponent(id)}`);
+  if (!answer.ok) { view.replaceChildren(el("p", { class: "error" }, t("failed", { e: answer.status }))); show("detail-view"); return; }
+  const incident = await answer.json();
+  const snapshots = (incident.evidence.snapshots || []).slice().reverse();
+  const readings = incident.evidence.readings || [];
+  const actions = stepsFor(incident).map((step) => el("button", {
+    type: "button", class: step === "false_alarm" ? "danger" : "primary", "data-step": step,
+    onclick: async () => { await move(id, step); showDetail(id); },
+  }, t(`do.${step}`)));
+  view.replaceChildren(
+    el("p", {}, el("a", { href: "#/queue" }, t("back"))),
+    el("h2", {}, `${typeName(incident.type)} · `, el("span", { class: `sev sev-${incident.severity}` }, t(`sev.${incident.severity}`)),
+      ` · ${t(`status.${incident.status}`)}`),
+    el("div", { class: "actions" }, actions),
+    el("div", { class: "detail" },
+      el("div", { class: "panel" }, el("h3", {}, t("evidence")),
+        snapshots.length ? snapshots.map((s) => el("figure", {},
+          el("img", { src: snapshotSrc(s.url), alt: `${s.camera} ${s.at}` }),
+          el("figcaption", { class: "muted" }, `${s.camera} · ${new Date(s.at).toLocaleString()}`)))
+          : el("p", { class: "muted" }, t("no.snapshot")),
+        readings.length ? [el("h4", {}, t("readings")), el("ul", {}, readings.map((r) =>
+          el("li", {}, `${r.sensor}: ${r.kind} ${r.value ?? ""} ${r.unit ?? ""} · ${new Date(r.at).toLocaleString()}`)))] : []),
+      el("div", { class: "panel" },
+        el("h3", {}, t("facts")),
+        el("dl", { class: "facts" },
+          el("dt", {}, t("col.place")), el("dd", {}, placeName(incident)),
+          el("dt", {}, t("source")), el("dd", {}, `${incident.source_kind} ${incident.source_id}`),
+          el("dt", {}, t("opened")), el("dd", {}, new Date(incident.opened_at).toLocaleString()),
+          el("dt", {}, t("version")), el("dd", {}, String(incident.version))),
+        el("h3", {}, t("timeline")),
+        el("ol", { class: "timeline" }, incident.transitions.map((s) => el("li", {},
+          el("strong", {}, t(`status.${s.to_status}`)), ` · ${s.actor} · ${new Date(s.at).toLocaleString()}`,
+          s.note ? el("div", { class: "muted" }, s.note) : ""))),
+        el("h3", {}, t("deliveries")),
+        el("ul", {}, incident.deliveries.map((d) => el("li", {},
+          `v${d.version} → ${d.destination}: ${t(d.delivered_at ? "delivered" : d.dead_at ? "dead" : "pending")}`
+          + (d.attempts ? ` (${d.attempts})` : "")))))));
+  show("detail-view");
+}
+
+async function showHealth() {
+  const view = $("#health-view");
+  const answer = await api("/api/v1/fleet/health");
+  if (!answer.ok) { view.replaceChildren(el("p", { class: "error" }, t("failed", { e: answer.status }))); show("health-view"); return; }
+  const fleet = await answer.json();
+  const counts = (c) => el("div", { class: "counts" }, Object.entries(c).map(([status, n]) =>
+    el("span", { class: `st-${status}` }, `${t(`cam.${status}`)} ${n}`)));
+  view.replaceChildren(el("div", { class: "wall" },
+    el("h2", {}, t("health.title")), counts(fleet.counts),
+    fleet.streets.map((street) => el("section", { "aria-label": street.name },
+      el("h3", {}, street.name), counts(street.counts),
+      street.communities.map((community) => el("div", {},
+        el("h4", {}, `${street.name} › ${community.name}`),
+        community.grids.map((grid) => el("div", { class: "grid-box" },
+          el("div", { class: "name" }, grid.name),
+          el("div", { class: "cams" }, grid.cameras.map((c) => el("span", {
+            class: `cam st-${c.status}`, "data-camera": c.id, tabindex: "0",
+            title: `${c.id}: ${t(`cam.${c.status}`)}${c.status_reason ? ` (${c.status_reason})` : ""}`,
+          }, `${c.name} · ${t(`cam.${c.status}`)}`)))))))))));
+  show("health-view");
+}
+
+function route() {
+  if (!state.me) return;
+  const hash = location.hash;
+  if (hash.startsWith("#/incident/")) showDetail(decodeURIComponent(hash.slice(11)));
+  else if (hash === "#/health") showHealth();
+  else { show("queue-view"); renderQueue(); }
+}
+
+document.addEventListener("DOMContentLoaded", async () => {
+  translatePage();
+  $("#login-form").addEventListener("submit", login);
+  $("#logout").addEventListener("click", logout);
+  $("#show-closed").addEventListener("change", renderQueue);
+  $("#lang").addEventListener("click", () => {
+    state.lang = state.lang === "zh" ? "en" : "zh";
+    localStorage.setItem("tw-lang", state.lang);
+    translatePage(); route();
+  });
+  window.addEventListener("hashchange", route);
+  setInterval(() => {
+    for (const cell of document.querySelectorAll("td.age")) cell.textContent = age(cell.dataset.since);
+  }, 1000);
+  const answer = await fetch("/api/v1/auth/me", { credentials: "same-origin" });
+  if (answer.ok) await start(await answer.json()); else showLogin();
+});

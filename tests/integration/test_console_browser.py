@@ -1,0 +1,241 @@
+"""The console in real headless Chromium: log in, see an incident arrive live, acknowledge it.
+
+Chromium is driven over its DevTools protocol (a WebSocket), so nothing but Debian's
+``chromium`` is needed. Set TIANWANG_SCREENSHOTS=DIR to keep the screenshots.
+"""
+
+import asyncio
+import base64
+import contextlib
+import json
+import os
+import shutil
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+import websockets
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from api.app import create_app
+from api.auth_model import Role
+from api.auth_store import add_user
+from api.server import serve_app
+from camera_registry.schema import cameras
+from detectors.model import Detection
+from incidents.engine import IncidentEngine
+from incidents.schema import incident_transitions, incidents
+from tests.conftest import PUB
+
+pytestmark = pytest.mark.integration
+
+CHROMIUM = os.environ.get("TIANWANG_CHROMIUM", "/usr/bin/chromium")
+PASSWORD = "operator-pass-1"
+GRID_BGY = "520626001002007"
+
+
+class Page:
+    """One Chromium tab over the DevTools protocol: evaluate, wait, type, screenshot."""
+
+    def __init__(self, socket: Any) -> None:
+        self.socket, self.next_id = socket, 0
+
+    async def call(self, method: str, **params: Any) -> dict[str, Any]:
+        self.next_id += 1
+        await self.socket.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(await self.socket.recv())
+            if message.get("id") == self.next_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return dict(message["result"])
+
+    async def js(self, expression: str) -> Any:
+        result = await self.call(
+            "Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True
+        )
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    async def wait_for(self, expression: str, seconds: float = 10) -> Any:
+        try:
+            async with asyncio.timeout(seconds):
+                while not (value := await self.js(f"!!({expression})")):
+                    await asyncio.sleep(0.1)
+                return value
+        except TimeoutError:
+            body = await self.js("document.body.innerText")
+            html = await self.js("document.querySelector('#main').innerHTML")
+            raise AssertionError(
+                f"never true: {expression}\npage: {body[:800]}\n{html[:3000]}"
+            ) from None
+
+    async def press_enter_on(self, selector: str) -> None:
+        """Focus an element and press Enter on the keyboard, as an operator would."""
+        assert await self.js(
+            f"(e => (e.focus(), document.activeElement === e))"
+            f"(document.querySelector({json.dumps(selector)}))"
+        )
+        for kind in ("keyDown", "keyUp"):
+            await self.call(
+                "Input.dispatchKeyEvent",
+                type=kind,
+                key="Enter",
+                code="Enter",
+                windowsVirtualKeyCode=13,
+                **({"text": "\r"} if kind == "keyDown" else {}),
+            )
+
+    async def screenshot(self, path: Path) -> None:
+        shot = await self.call("Page.captureScreenshot", format="png")
+        path.write_bytes(base64.b64decode(shot["data"]))
+
+
+@contextlib.asynccontextmanager
+async def chromium(profile: Path) -> AsyncIterator[Page]:
+    """Headless Chromium with one blank tab; skips loudly when Chromium is missing."""
+    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+        pytest.skip(f"SERVICE MISSING: Chromium at {CHROMIUM} (apt-get install chromium)")
+    process = await asyncio.create_subprocess_exec(
+        CHROMIUM,
+        "--headless=new",
+        "--no-sandbox",  # root in a container
+        "--disable-gpu",
+        "--no-first-run",
+        "--window-size=1600,1000",
+        "--remote-debugging-port=0",
+        f"--user-data-dir={profile}",
+        "about:blank",
+        stderr=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        assert process.stderr is not None
+        async with asyncio.timeout(30):
+            while b"DevTools listening on" not in (line := await process.stderr.readline()):
+                if not line:
+                    raise AssertionError("chromium exited before DevTools listened")
+        port = line.decode().split("127.0.0.1:")[1].split("/")[0]
+        async with httpx.AsyncClient() as http:
+            targets = (await http.get(f"http://127.0.0.1:{port}/json/list")).json()
+        page_url = next(t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page")
+        async with websockets.connect(page_url, max_size=64 * 1024 * 1024) as socket:
+            yield Page(socket)
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            await process.wait()
+
+
+@pytest.fixture
+async def console(engine: AsyncEngine) -> AsyncIterator[str]:
+    app = create_app(engine, live_interval_s=0.5)  # default auth: Secure cookies
+    async with serve_app(app, "127.0.0.1", 0) as url:
+        yield f"{url}/console/"
+
+
+async def log_in(page: Page, url: str, user: str, password: str) -> None:
+    await page.call("Page.navigate", url=url)
+    await page.wait_for(
+        "document.readyState === 'complete' && !document.querySelector('#login-view').hidden"
+    )
+    await page.js(
+        f"document.querySelector('#login-user').value = {json.dumps(user)};"
+        f"document.querySelector('#login-password').value = {json.dumps(password)};"
+        "document.querySelector('#login-form').requestSubmit(); true"
+    )
+    await page.wait_for("document.querySelector('#live').classList.contains('on')")
+
+
+async def test_an_operator_sees_an_incident_arrive_live_and_acknowledges_it_by_keyboard(
+    console: str, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    shots = Path(os.environ.get("TIANWANG_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    await add_user(engine, "op1", Role.operator, display_name="值班员 张", password=PASSWORD)
+    async with chromium(tmp_path / "profile") as page:
+        await log_in(page, console, "op1", PASSWORD)
+        assert await page.js("document.documentElement.lang") == "zh-CN"
+        assert await page.js("document.cookie.includes('tw_session')") is False  # HttpOnly
+        await page.js("window.__sameDocument = true")
+        opened = await IncidentEngine(engine, PUB).record(
+            Detection("fire", "camera", "cam-bgy-01", datetime.now(UTC), 0.9)
+        )
+        assert opened is not None
+        row = f'tr[data-incident="{opened.incident_id}"]'
+        await page.wait_for(f"document.querySelector('{row}')")
+        assert await page.js("window.__sameDocument") is True  # it came without a reload
+        cells = await page.js(f"[...document.querySelectorAll('{row} td')].map(c => c.innerText)")
+        assert cells[0] == "严重" and cells[1] == "明火" and cells[4] == "待处理"
+        assert "碧桂园" in cells[2] or "cam-bgy-01" in cells[2]
+        await page.screenshot(shots / "queue.png")
+
+        await page.press_enter_on(f'{row} button[data-step="acknowledged"]')
+        await page.wait_for(f"document.querySelector('{row} td.status').innerText === '已确认'")
+        async with engine.connect() as conn:
+            status = (
+                await conn.execute(
+                    sa.select(incidents.c.status).where(incidents.c.id == opened.incident_id)
+                )
+            ).scalar_one()
+            actors = (
+                (
+                    await conn.execute(
+                        sa.select(incident_transitions.c.actor).where(
+                            incident_transitions.c.incident_id == opened.incident_id,
+                            incident_transitions.c.to_status == "acknowledged",
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        assert status == "acknowledged" and actors == ["op1"]
+
+        await page.js(f"location.hash = '#/incident/{opened.incident_id}'; true")
+        await page.wait_for("document.querySelectorAll('#detail-view .timeline li').length === 2")
+        await page.screenshot(shots / "incident.png")
+
+        await page.js("location.hash = '#/health'; true")
+        await page.wait_for("document.querySelectorAll('#health-view .cam').length === 4")
+        async with engine.begin() as conn:
+            await conn.execute(
+                sa.update(cameras)
+                .where(cameras.c.id == "cam-nmy-01")
+                .values(status="offline", status_since=datetime.now(UTC))
+            )
+        tile = "document.querySelector('[data-camera=\"cam-nmy-01\"]')"
+        await page.wait_for(f"{tile}.classList.contains('st-offline')")  # pushed, not reloaded
+        await page.screenshot(shots / "health.png")
+
+        await page.js("document.querySelector('#lang').click(); true")
+        await page.wait_for("document.documentElement.lang === 'en'")
+        await page.wait_for("document.body.innerText.includes('Camera health wall')")
+
+
+async def test_a_grid_worker_does_not_see_another_grids_incident_in_the_console(
+    console: str, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    await add_user(engine, "gw1", Role.grid_worker, password=PASSWORD, grids=[GRID_BGY])
+    recorder = IncidentEngine(engine, PUB)
+    now = datetime.now(UTC)
+    own = await recorder.record(Detection("fire", "camera", "cam-bgy-01", now, 0.9))
+    other = await recorder.record(Detection("fire", "camera", "cam-nmy-01", now, 0.9))
+    assert own is not None and other is not None
+    async with chromium(tmp_path / "profile") as page:
+        await log_in(page, console, "gw1", PASSWORD)
+        await page.wait_for(f"document.querySelector('tr[data-incident=\"{own.incident_id}\"]')")
+        assert await page.js(
+            f"!document.querySelector('tr[data-incident=\"{other.incident_id}\"]')"
+        )
+        steps = await page.js(
+            f"[...document.querySelectorAll('tr[data-incident=\"{own.incident_id}\"] button')]"
+            ".map(b => b.dataset.step)"
+        )
+        assert steps == ["on_site", "resolved"]
+        assert await page.js("document.querySelector('#nav-health').hidden") is True
