@@ -210,7 +210,12 @@ function onIncident(incident) {
 }
 function onCamera(camera) {
   const tile = document.querySelector(`[data-camera="${CSS.escape(camera.id)}"]`);
-  if (tile) { tile.className = `cam st-${camera.status}`; tile.title = `${camera.id}: ${t(`cam.${camera.status}`)}`; }
+  if (tile) {
+    tile.className = `cam st-${camera.status}`;
+    tile.title = `${camera.id}: ${t(`cam.${camera.status}`)}`;
+    tile.dataset.status = camera.status;
+    tile.textContent = `${tile.dataset.name} · ${t(`cam.${camera.status}`)}`;
+  }
 }
 
 async function loadQueue() {
@@ -320,7 +325,7 @@ async function showHealth() {
         community.grids.map((grid) => el("div", { class: "grid-box" },
           el("div", { class: "name" }, grid.name),
           el("div", { class: "cams" }, grid.cameras.map((c) => el("span", {
-            class: `cam st-${c.status}`, "data-camera": c.id, tabindex: "0",
+            class: `cam st-${c.status}`, "data-camera": c.id, "data-name": c.name, tabindex: "0",
             title: `${c.id}: ${t(`cam.${c.status}`)}${c.status_reason ? ` (${c.status_reason})` : ""}`,
           }, `${c.name} · ${t(`cam.${c.status}`)}`)))))))))));
   show("health-view");

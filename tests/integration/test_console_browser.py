@@ -211,6 +211,7 @@ async def test_an_operator_sees_an_incident_arrive_live_and_acknowledges_it_by_k
             )
         tile = "document.querySelector('[data-camera=\"cam-nmy-01\"]')"
         await page.wait_for(f"{tile}.classList.contains('st-offline')")  # pushed, not reloaded
+        await page.wait_for(f"{tile}.textContent.endsWith('离线')")  # says so, not just red
         await page.screenshot(shots / "health.png")
 
         await page.js("document.querySelector('#lang').click(); true")
