@@ -13,13 +13,11 @@
 """
 
 import asyncio
-import hashlib
 import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -28,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from camera_registry.places import Place, cameras_covering, place_of, sites_seen_by
 from detectors.model import SNAPSHOT, Detection
 from incidents.catalogue import CATALOGUE, IncidentType, incident_type, raised
+from incidents.evidence import absorbed, evidence_of, merge_evidence, source_entry
 from incidents.metrics import DETECTIONS, OPENED, SUPPRESSED
 from incidents.schema import incidents
 from incidents.versions import Publication, change_version, open_version
@@ -36,7 +35,6 @@ log = logging.getLogger(__name__)
 
 ACTIVE_STATUSES = ("open", "acknowledged", "dispatched", "on_site")
 CLOSED_STATUSES = ("resolved", "false_alarm")
-MAX_EVIDENCE = 5
 
 FocusRequest = Callable[[list[str], float], None]
 """Asks for these cameras to go into focus for this many seconds (handed in by tianwang)."""
@@ -66,20 +64,6 @@ class Outcome:
 
     incident_id: str | None
     action: Literal["opened", "updated", "fused", "suppressed"]
-
-
-def _source(detection: Detection, place: Place | None) -> dict[str, Any]:
-    entry: dict[str, Any] = {"kind": detection.source_kind, "id": detection.source_id}
-    if place is not None and place.gb_id:
-        entry["gbId"] = place.gb_id
-    return entry
-
-
-def _sha256(path: str) -> str | None:
-    try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except OSError:
-        return None
 
 
 class IncidentEngine:
@@ -143,13 +127,13 @@ class IncidentEngine:
                 "place_key": place_key,
                 "site_id": site or (seen_sites[0] if len(seen_sites) == 1 else None),
                 "grid_id": place.grid_id if place else None,
-                "sources": [_source(detection, place)],
+                "sources": [source_entry(detection, place)],
                 "opened_at": detection.at,
                 "last_seen_at": detection.at,
                 "status_changed_at": now,
                 "detections": 1,
                 "peak_confidence": detection.confidence,
-                "evidence": _merge_evidence({}, evidence),
+                "evidence": merge_evidence({}, evidence),
             }
             await open_version(conn, values, place, self.publication, now)
         OPENED.labels(detection.kind).inc()
@@ -173,7 +157,7 @@ class IncidentEngine:
             target = await self._fusion_partner(conn, snapshot, sites, self._now())
             if target is None:
                 return Outcome(None, "suppressed")
-            merged = _merge_evidence(target.evidence, evidence)
+            merged = merge_evidence(target.evidence, evidence)
             note = f"snapshot from camera {snapshot.source_id} attached"
             place = await self._place_of_row(target)
             await change_version(
@@ -212,25 +196,7 @@ class IncidentEngine:
             self._focus(cameras, self.timings.focus_s)
 
     async def _evidence(self, detection: Detection) -> dict[str, Any]:
-        entry: dict[str, Any] = {"at": detection.at.isoformat(), "source": detection.source_id}
-        if detection.snapshot is not None:
-            entry["snapshot"] = {
-                "url": self._snapshot_url(detection.snapshot),
-                "sha256": await asyncio.to_thread(_sha256, detection.snapshot),
-            }
-        if detection.box is not None:
-            entry["box"] = list(detection.box)
-        if detection.reading is not None:
-            r = detection.reading
-            entry["reading"] = {
-                "kind": r.kind,
-                "value": r.value,
-                "unit": r.unit,
-                "at": r.at.isoformat(),
-            }
-        if detection.attributes:
-            entry["attributes"] = dict(detection.attributes)
-        return entry
+        return await evidence_of(detection, self._snapshot_url)
 
     async def _active(self, conn: AsyncConnection, *where: sa.ColumnElement[bool]) -> Any:
         query = (
@@ -250,7 +216,7 @@ class IncidentEngine:
         place: Place | None,
         evidence: dict[str, Any],
     ) -> None:
-        changes = _absorbed(row, d, place, evidence)
+        changes = absorbed(row, d, place, evidence)
         await conn.execute(sa.update(incidents).where(incidents.c.id == row.id).values(changes))
 
     async def _fusion_partner(
@@ -283,7 +249,7 @@ class IncidentEngine:
         evidence: dict[str, Any],
         now: datetime,
     ) -> None:
-        changes = _absorbed(row, d, place, evidence)
+        changes = absorbed(row, d, place, evidence)
         cross_modal = {src["kind"] for src in changes["sources"]} == {"camera", "sensor"}
         newly_confirmed = cross_modal and row.certainty != "Observed"
         if not newly_confirmed:
@@ -365,42 +331,3 @@ class IncidentEngine:
         while True:
             await self.escalate_due()
             await asyncio.sleep(period_s)
-
-
-def _merge_evidence(current: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
-    """Keep the latest few snapshots and readings; the newest detection's box and figures."""
-    merged = dict(current)
-    if "snapshot" in entry:
-        merged["snapshots"] = [
-            *current.get("snapshots", []),
-            {**entry["snapshot"], "at": entry["at"], "camera": entry["source"]},
-        ][-MAX_EVIDENCE:]
-    if "reading" in entry:
-        merged["readings"] = [
-            *current.get("readings", []),
-            {**entry["reading"], "sensor": entry["source"]},
-        ][-MAX_EVIDENCE:]
-    for key in ("box", "attributes"):
-        if key in entry:
-            merged[key] = entry[key]
-    merged["last_detection_at"] = entry["at"]
-    return merged
-
-
-def _absorbed(
-    row: Any, d: Detection, place: Place | None, evidence: dict[str, Any]
-) -> dict[str, Any]:
-    """What one more detection changes in an incident: last seen, count, peak, evidence, sources."""
-    return {
-        "last_seen_at": max(row.last_seen_at, d.at),
-        "detections": incidents.c.detections + 1,
-        "peak_confidence": max(row.peak_confidence, d.confidence),
-        "evidence": _merge_evidence(row.evidence, evidence),
-        "sources": _with_source(row.sources, _source(d, place)),
-    }
-
-
-def _with_source(sources: list[dict[str, Any]], source: dict[str, Any]) -> list[dict[str, Any]]:
-    if any(s["kind"] == source["kind"] and s["id"] == source["id"] for s in sources):
-        return sources
-    return [*sources, source]
