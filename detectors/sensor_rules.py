@@ -58,54 +58,6 @@ def sensor_detection(
 
 
 @dataclass(frozen=True, slots=True)
-class AlarmRule:
-    """A sensor kind whose alarm state is an event of ``detection_kind`` (stateless)."""
-
-    sensor_kind: str
-    detection_kind: str
-    confidence: float = 0.9
-
-    def evaluate(self, reading: Reading) -> Detection | None:
-        """A Detection when ``reading`` is this kind's alarm state."""
-        if reading.kind != self.sensor_kind or not is_alarm_state(reading.value):
-            return None
-        return sensor_detection(reading, self.detection_kind, self.confidence)
-
-
-@dataclass(frozen=True, slots=True)
-class ThresholdRule:
-    """A numeric reading of ``sensor_kind`` at or above ``limit`` is an event (stateless)."""
-
-    sensor_kind: str
-    detection_kind: str
-    limit: float
-    confidence: float = 0.8
-
-    def evaluate(self, reading: Reading) -> Detection | None:
-        """A Detection when the reading is a number at or above the limit."""
-        value = reading.value
-        if reading.kind != self.sensor_kind or isinstance(value, bool | str) or value < self.limit:
-            return None
-        return sensor_detection(reading, self.detection_kind, self.confidence)
-
-
-Rule = AlarmRule | ThresholdRule
-
-DEFAULT_RULES: tuple[Rule, ...] = (
-    AlarmRule("smoke", "sensor.smoke"),
-    AlarmRule("gas", "sensor.gas"),
-    AlarmRule("heat", "sensor.heat"),
-    ThresholdRule("heat", "sensor.heat", limit=57.0),
-)
-
-
-def evaluate(reading: Reading, rules: tuple[Rule, ...] = DEFAULT_RULES) -> list[Detection]:
-    """Every detection the stateless rules find in one reading (see SensorRules for the rest)."""
-    found = (rule.evaluate(reading) for rule in rules)
-    return [d for d in found if d is not None]
-
-
-@dataclass(frozen=True, slots=True)
 class RuleParams:
     """The figures of the stateful rules (config/sensors.py SensorRuleSettings)."""
 

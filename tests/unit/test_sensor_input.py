@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from detectors.model import Reading
-from detectors.sensor_rules import evaluate, is_alarm_state
+from detectors.sensor_rules import SensorRules, is_alarm_state
 from ingest.sensor_payload import RejectedMessage, parse_message
 
 NOW = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
@@ -81,7 +81,7 @@ def test_not_alarm_states(value: float | bool | str) -> None:
 
 def test_smoke_alarm_reading_is_a_sensor_smoke_detection() -> None:
     reading = Reading("smk-1", "smoke", "alarm", NOW)
-    (detection,) = evaluate(reading)
+    (detection,) = SensorRules().evaluate(reading)
     assert (detection.kind, detection.source_kind, detection.source_id) == (
         "sensor.smoke",
         "sensor",
@@ -91,10 +91,11 @@ def test_smoke_alarm_reading_is_a_sensor_smoke_detection() -> None:
 
 
 def test_heat_telemetry_raises_only_at_the_fixed_temperature() -> None:
-    assert evaluate(Reading("h-1", "heat", 40.0, NOW, "°C")) == []
-    (detection,) = evaluate(Reading("h-1", "heat", 57.0, NOW, "°C"))
+    rules = SensorRules()
+    assert rules.evaluate(Reading("h-1", "heat", 40.0, NOW, "°C")) == []
+    (detection,) = rules.evaluate(Reading("h-1", "heat", 57.0, NOW, "°C"))
     assert detection.kind == "sensor.heat"
 
 
 def test_quiet_smoke_telemetry_is_no_detection() -> None:
-    assert evaluate(Reading("smk-1", "smoke", 0.12, NOW, "%/m")) == []
+    assert SensorRules().evaluate(Reading("smk-1", "smoke", 0.12, NOW, "%/m")) == []
