@@ -32,6 +32,7 @@ from incidents.metrics import DEAD_LETTERS, DELIVERED, DELIVERY_FAILURES
 from incidents.routing import YIWANGGUAN
 from incidents.schema import outbox
 from incidents.signing import signed_headers
+from ingest.backoff import full_jitter
 from ingest.sensors import broker_client
 
 log = logging.getLogger(__name__)
@@ -204,11 +205,9 @@ class OutboxPublisher:
             )
             return {"attempts": row.attempts + 1, "dead_at": now, "last_error": error}
         DELIVERY_FAILURES.labels(failure.reason).inc()
-        ceiling = min(
-            self._settings.retry_max_s,
-            self._settings.retry_initial_s * 2.0 ** min(row.attempts, 30),
-        )
-        delay = max(self._rng.uniform(0, ceiling), failure.retry_after_s or 0.0)
+        s = self._settings
+        jitter = full_jitter(row.attempts, s.retry_initial_s, s.retry_max_s, self._rng)
+        delay = max(jitter, failure.retry_after_s or 0.0)
         log.warning(
             "delivery: event %s to %s failed (%s), attempt %d, retry in %.1f s",
             row.event_id,

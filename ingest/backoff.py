@@ -8,6 +8,11 @@ import random
 from dataclasses import dataclass, field
 
 
+def full_jitter(failures: int, initial_s: float, max_s: float, rng: random.Random) -> float:
+    """The wait after ``failures`` failures so far: uniform in [0, min(max, initial * 2^n)]."""
+    return rng.uniform(0.0, min(max_s, initial_s * 2.0 ** min(failures, 30)))
+
+
 @dataclass(slots=True)
 class Backoff:
     """Delays for successive failed attempts; ``reset()`` after a success."""
@@ -19,9 +24,9 @@ class Backoff:
 
     def next_delay(self) -> float:
         """Count one more failure and return how long to wait before the next attempt."""
-        ceiling = min(self.max_s, self.initial_s * 2.0 ** min(self.failures, 30))
+        delay = full_jitter(self.failures, self.initial_s, self.max_s, self.rng)
         self.failures += 1
-        return self.rng.uniform(0.0, ceiling)
+        return delay
 
     def reset(self) -> None:
         """Forget past failures."""
