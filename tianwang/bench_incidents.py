@@ -7,6 +7,7 @@ with no database: the ratio says what the outbox costs on top of HTTP.
 
 import asyncio
 import contextlib
+import os
 import socket
 import statistics
 import sys
@@ -47,8 +48,6 @@ def _free_port() -> int:
 @contextlib.asynccontextmanager
 async def _receiver_process(port: int) -> Any:
     env_secret = {"TIANWANG_DELIVERY__SECRET": SECRET}
-    import os
-
     process = await asyncio.create_subprocess_exec(
         str(Path(sys.executable).with_name("tianwang")), "receiver", "--port", str(port),
         env={**os.environ, **env_secret}, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
