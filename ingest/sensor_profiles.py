@@ -239,10 +239,12 @@ class ProfileSet:
                     (profile, TopicPattern.parse(profile.availability_topic), True)
                 )
 
-    def subscriptions(self) -> list[tuple[str, bool]]:
-        """(topic filter, is telemetry) pairs; telemetry may be subscribed at a lower QoS."""
-        default = [(f"{self.prefix}/+/+/{c}", c == "telemetry") for c in CHANNELS]
-        return default + [(pattern.subscription, False) for _, pattern, _ in self._profiles]
+    def subscriptions(self) -> list[tuple[str, bool, bool]]:
+        """(topic filter, is telemetry, is priority) triples. Telemetry may be subscribed at a
+        lower QoS; the default scheme's ``event`` and ``state`` (alarms, availability) are the
+        priority lane, the profiles' topics (mixed, unknown) the bulk one."""
+        default = [(f"{self.prefix}/+/+/{c}", c == "telemetry", c != "telemetry") for c in CHANNELS]
+        return default + [(pattern.subscription, False, False) for _, pattern, _ in self._profiles]
 
     def parse(self, topic: str, payload: bytes, now: datetime) -> list[Reading]:
         """The Readings in one message; RejectedMessage with the reason otherwise."""

@@ -27,6 +27,7 @@ from detectors.model import Reading
 from ingest.backoff import Backoff
 from ingest.dead_letters import DeadLetters
 from ingest.metrics import MQTT_DISCONNECTS, READINGS, READINGS_REJECTED
+from ingest.mqtt_socket import buffer_reads
 from ingest.sensor_payload import RejectedMessage
 from ingest.sensor_profiles import ProfileSet
 
@@ -34,9 +35,9 @@ log = logging.getLogger(__name__)
 
 ReadingSink = Callable[[Reading], Awaitable[None]]
 MqttVersion = Literal["5", "3.1.1"]
-# CONNACK return code 1 (3.1.1) / reason 0x84 (5): the broker does not speak this version.
-_UNSUPPORTED_VERSION = {1, 132}
 _REJECT_LOGS_PER_MINUTE = 20
+YIELD_EVERY = 32
+"""Messages a lane handles before it lets the event loop run the other lane."""
 
 
 def tls_parameters(settings: MqttSettings) -> aiomqtt.TLSParameters | None:
@@ -160,36 +161,70 @@ class SensorConsumer:
         """Set while subscribed."""
 
     async def run(self) -> None:
-        """Consume until cancelled; reconnect with backoff when the broker goes away."""
+        """Consume until cancelled, in two lanes; each reconnects with backoff on its own.
+
+        Alarms and availability (``event``, ``state``) have a connection of their own, so an
+        alarm never waits in the broker or the socket behind a burst of telemetry; telemetry
+        and the profiles' topics share the other.
+        """
+        s = self._settings
+        if s.version == "5":
+            spoken = None
+            backoff = Backoff(s.reconnect_initial_s, s.reconnect_max_s)
+            while spoken is None:
+                spoken = await spoken_version(s)
+                if spoken is None:
+                    await asyncio.sleep(backoff.next_delay())
+            if spoken == "3.1.1":
+                self._fall_back()
+        subscriptions = self._profiles.subscriptions()
+        alarms = [(t, telemetry) for t, telemetry, priority in subscriptions if priority]
+        bulk = [(t, telemetry) for t, telemetry, priority in subscriptions if not priority]
+        lanes = {f"{self._role}-alarms": alarms, f"{self._role}-bulk": bulk}
+        subscribed = [asyncio.Event() for _ in lanes]
+        try:
+            async with asyncio.TaskGroup() as group:
+                for (role, filters), ready in zip(lanes.items(), subscribed, strict=True):
+                    group.create_task(self._lane(role, filters, ready, subscribed))
+        finally:
+            self.ready.clear()
+
+    async def _lane(
+        self,
+        role: str,
+        filters: list[tuple[str, bool]],
+        ready: asyncio.Event,
+        lanes: list[asyncio.Event],
+    ) -> None:
         s = self._settings
         backoff = Backoff(s.reconnect_initial_s, s.reconnect_max_s)
-        checked = s.version != "5"
         while True:
-            if not checked:
-                spoken = await spoken_version(s)
-                checked = spoken is not None
-                if spoken == "3.1.1":
-                    self._fall_back()
             try:
-                client = broker_client(s, self._role, clean_session=False, version=self.version)
+                client = broker_client(s, role, clean_session=False, version=self.version)
                 acknowledge = manual_acks(client)  # before connecting: queued messages come at once
                 async with client:
-                    await self._subscribe(client)
+                    buffer_reads(client)
+                    await self._subscribe(client, filters)
                     backoff.reset()
-                    self.ready.set()
+                    ready.set()
+                    if all(lane.is_set() for lane in lanes):
+                        self.ready.set()
+                    handled = 0
                     async for message in client.messages:
                         await self.handle(message.topic.value, _payload_bytes(message.payload))
                         acknowledge(message)
+                        handled += 1
+                        if handled % YIELD_EVERY == 0:
+                            # A burst read in one go is queued whole; let the other lane in.
+                            await asyncio.sleep(0)
             except MqttConnectError as exc:
-                if self.version == "5" and _refused_version(exc):
-                    self._fall_back()
-                    continue
                 MQTT_DISCONNECTS.inc()
-                log.warning("sensors: broker %s:%d refused us: %s", s.host, s.port, exc)
+                log.warning("sensors: broker %s:%d refused %s: %s", s.host, s.port, role, exc)
             except aiomqtt.MqttError as exc:
                 MQTT_DISCONNECTS.inc()
-                log.warning("sensors: broker %s:%d unavailable: %s", s.host, s.port, exc)
+                log.warning("sensors: broker %s:%d unavailable (%s): %s", s.host, s.port, role, exc)
             finally:
+                ready.clear()
                 self.ready.clear()
             await asyncio.sleep(backoff.next_delay())
 
@@ -203,17 +238,18 @@ class SensorConsumer:
             s.port,
         )
 
-    async def _subscribe(self, client: aiomqtt.Client) -> None:
+    async def _subscribe(self, client: aiomqtt.Client, topics: list[tuple[str, bool]]) -> None:
         s = self._settings
         shared = self.version == "5" and s.shared_group is not None
         filters = []
-        for topic, telemetry in self._profiles.subscriptions():
+        for topic, telemetry in topics:
             qos = s.telemetry_qos if telemetry else 1
             name = f"$share/{s.shared_group}/{topic}" if shared else topic
             filters.append((name, SubscribeOptions(qos=qos) if self.version == "5" else qos))
         await client.subscribe(filters)  # type: ignore[arg-type]
         log.info(
-            "sensors: subscribed at %s:%d with MQTT %s%s (%d filters)",
+            "sensors: %s subscribed at %s:%d with MQTT %s%s (%d filters)",
+            client.identifier,
             s.host,
             s.port,
             self.version,
@@ -253,12 +289,6 @@ class SensorConsumer:
         # A flood of bad payloads must not become a flood of log lines.
         if self._reject_logged <= _REJECT_LOGS_PER_MINUTE:
             log.warning("sensors: rejected message on %.200s: %s", topic, exc)
-
-
-def _refused_version(exc: MqttConnectError) -> bool:
-    rc = exc.rc
-    value = getattr(rc, "value", rc)
-    return value in _UNSUPPORTED_VERSION or "protocol" in str(exc).lower()
 
 
 def _payload_bytes(payload: object) -> bytes:

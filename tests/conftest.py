@@ -9,7 +9,6 @@ RTSP tests skip with the reason. 一网管: the stand-in receiver on a free port
 import asyncio
 import contextlib
 import os
-import socket
 import uuid
 import warnings
 from collections.abc import AsyncIterator
@@ -27,6 +26,7 @@ from config.mqtt import MqttSettings
 from config.settings import SAMPLE_DIR
 from incidents.versions import Publication
 from simulator.clips import Scene, ensure_clip
+from simulator.ports import free_port
 from simulator.receiver import ReceivedEvents, create_receiver
 from simulator.rtsp import rtsp_server_problem
 from tianwang.broker import broker_answers
@@ -35,13 +35,6 @@ from tianwang.migrate import upgrade
 SECRET = "whsec_dGlhbndhbmctdGVzdC1zZWNyZXQtMzItYnl0ZXMhIQ=="
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 CLIP_FPS = 10
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

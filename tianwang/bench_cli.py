@@ -44,6 +44,13 @@ def sensors(
     rate: Annotated[float, typer.Option(min=10, help="Publish rate, messages/s.")] = 6000.0,
     mqtt_version: Annotated[str, typer.Option(help="5 or 3.1.1.")] = "5",
     alarm_share: Annotated[float, typer.Option(min=0, max=0.5, help="Share of alarms.")] = 0.002,
+    broker: Annotated[
+        str,
+        typer.Option(
+            help="own: a private Mosquitto with config/mosquitto.conf; configured: the "
+            "settings' broker."
+        ),
+    ] = "own",
     as_json: Annotated[bool, typer.Option("--json", help="Only the JSON line.")] = False,
     config: ConfigOption = None,
 ) -> None:
@@ -52,7 +59,14 @@ def sensors(
 
     settings = load_or_exit(config)
     f = asyncio.run(
-        bench_sensors(settings, messages, rate=rate, version=mqtt_version, alarm_share=alarm_share)
+        bench_sensors(
+            settings,
+            messages,
+            rate=rate,
+            version=mqtt_version,
+            alarm_share=alarm_share,
+            broker=broker,
+        )
     )
     if not as_json:
         typer.echo(

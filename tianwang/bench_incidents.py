@@ -8,7 +8,6 @@ with no database: the ratio says what the outbox costs on top of HTTP.
 import asyncio
 import contextlib
 import os
-import socket
 import statistics
 import sys
 import tempfile
@@ -34,15 +33,10 @@ from incidents.publisher import OutboxPublisher, encode
 from incidents.schema import outbox
 from incidents.signing import signed_headers
 from incidents.versions import Publication
+from simulator.ports import free_port
 from tianwang.migrate import upgrade
 
 SECRET = "whsec_YmVuY2gtaW5jaWRlbnRzLXNlY3JldC0zMi1ieXRlcyE="
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextlib.asynccontextmanager
@@ -103,7 +97,7 @@ async def bench_incidents(detections: int, database_url: str | None = None) -> d
                         await conn.execute(sa.text("select id from cameras order by id"))
                     ).all()
                 ]
-            async with _receiver_process(_free_port()) as url:
+            async with _receiver_process(free_port()) as url:
                 settings = DeliverySettings.model_validate(
                     {
                         "endpoint": url,

@@ -11,6 +11,7 @@ import json
 import logging
 import secrets
 import shutil
+import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from api.auth_store import add_user
 from api.server import serve_app
 from camera_registry.camera_store import set_stream_url
 from camera_registry.seed import DevicesFile, read_devices
+from config.mqtt import MqttSettings
 from config.settings import SAMPLE_DIR, Settings
 from incidents.publisher import incidents_delivered
 from incidents.schema import incidents
@@ -85,6 +87,21 @@ async def _clips(seed: DevicesFile, folder: Path) -> dict[str, Path]:
     }
 
 
+def demo_mqtt(mqtt: MqttSettings) -> MqttSettings:
+    """The broker settings for one demo run: a client id and share group of its own and a
+    short session. A broker keeps a persistent session in its shared group after the client
+    left and goes on handing it its share of the messages (Mosquitto 2.0 does), so a run
+    that reused the service's names would lose alarms to an earlier run's session."""
+    run = uuid.uuid4().hex[:8]
+    return mqtt.model_copy(
+        update={
+            "client_id": f"{mqtt.client_id}-demo-{run}",
+            "shared_group": f"demo-{run}" if mqtt.shared_group else None,
+            "session_expiry_s": 60,
+        }
+    )
+
+
 async def run_demo(settings: Settings, seconds: float | None) -> DemoSummary:
     """Run everything for ``seconds`` (None: until cancelled) and summarise the run."""
     demo_dir = Path(settings.data_dir) / "demo"
@@ -114,6 +131,7 @@ async def run_demo(settings: Settings, seconds: float | None) -> DemoSummary:
             run_settings = settings.model_copy(
                 update={
                     "data_dir": demo_dir,
+                    "mqtt": demo_mqtt(settings.mqtt),
                     "delivery": settings.delivery.model_copy(
                         update={"endpoint": f"{receiver_url}/events", "cap_status": "Exercise"}
                     ),

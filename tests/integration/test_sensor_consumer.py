@@ -87,3 +87,33 @@ async def test_alarm_published_while_the_consumer_is_down_arrives_when_it_is_bac
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     assert [(r.device_id, r.value) for r in readings] == [("heat-1", "alarm")]
+
+
+async def test_an_alarm_overtakes_a_burst_of_telemetry_queued_before_it(
+    mqtt: MqttSettings,
+) -> None:
+    """Alarms have a connection of their own: one published after 5,000 telemetry messages
+    is handled while most of that telemetry still waits."""
+    order: list[str] = []
+
+    async def sink(reading: Reading) -> None:
+        order.append(reading.kind)
+        await asyncio.sleep(0.0005)  # a consumer slower than the publisher: a backlog builds
+
+    consumer = SensorConsumer(mqtt, sink, KNOWN.__contains__)
+    task = await started(consumer)
+    try:
+        async with broker_client(mqtt, "publisher") as client:
+            for n in range(5000):
+                body = json.dumps({"value": 20 + n % 5})
+                await client.publish(f"{mqtt.topic_prefix}/heat/heat-1/telemetry", body, qos=0)
+            await client.publish(
+                f"{mqtt.topic_prefix}/smoke/smk-1/event", b'{"value": "alarm"}', qos=1
+            )
+        async with asyncio.timeout(60):
+            while "smoke" not in order:
+                await asyncio.sleep(0.01)
+        assert order.index("smoke") < 2500, f"alarm handled after {order.index('smoke')} readings"
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

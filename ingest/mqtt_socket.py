@@ -1,0 +1,65 @@
+"""A read buffer under paho's socket, so a burst of MQTT messages costs one ``recv``, not six
+per message.
+
+paho reads a packet a byte at a time (command, each remaining-length byte, then the body),
+and aiomqtt calls paho's ``loop_read`` once per readable event, so every message costs an
+event-loop turn and about six ``recv`` system calls. Under the socket, this buffer takes
+what the kernel has in one call and serves paho's small reads from memory. aiomqtt's
+reader callback already keeps calling ``loop_read`` while the socket reports ``pending()``
+bytes (its workaround for TLS sockets, paho issue #131), so a whole burst is parsed in
+one turn of the event loop; ``pending`` here is what the buffer holds plus what a TLS
+socket holds decrypted.
+"""
+
+from typing import Any
+
+import aiomqtt
+
+CHUNK_BYTES = 256 * 1024
+
+
+class BufferedSocket:
+    """Wraps paho's socket: ``recv`` from a buffer refilled in large reads; the rest passes
+    through unchanged."""
+
+    def __init__(self, sock: Any, chunk: int = CHUNK_BYTES) -> None:
+        self._sock = sock
+        self._chunk = chunk
+        self._data = b""
+        self._at = 0
+
+    def recv(self, size: int) -> bytes:
+        """Up to ``size`` bytes; raises what the socket raises when nothing is buffered."""
+        if self._at >= len(self._data):
+            data = self._sock.recv(max(size, self._chunk))
+            if len(data) <= size:
+                return bytes(data)
+            self._data, self._at = data, 0
+        end = self._at + size
+        piece = self._data[self._at : end]
+        self._at = end
+        return piece
+
+    def pending(self) -> int:
+        """Bytes readable without a system call."""
+        inner = self._sock.pending() if hasattr(self._sock, "pending") else 0
+        return len(self._data) - self._at + int(inner)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+def buffer_reads(client: aiomqtt.Client) -> None:
+    """Put a read buffer under a connected client's socket (a no-op when not connected).
+
+    Call it between two reads of the event loop (any time in a coroutine): paho keeps its
+    partial-packet state of its own, so the byte stream it sees is unchanged.
+    """
+    import os
+
+    if os.environ.get("NOBUF"):
+        return
+    paho = client._client
+    sock = paho._sock
+    if sock is not None and not isinstance(sock, BufferedSocket):
+        paho._sock = BufferedSocket(sock)
