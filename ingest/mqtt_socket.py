@@ -35,7 +35,7 @@ class BufferedSocket:
             if len(data) <= size:
                 return bytes(data)
             self._data, self._at = data, 0
-        end = self._at + size
+        end = min(self._at + size, len(self._data))
         piece = self._data[self._at : end]
         self._at = end
         return piece
