@@ -17,8 +17,10 @@ value wobbling around the limit is one event, not fifty. Nothing here does I/O.
 """
 
 from collections import deque
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from detectors.model import Detection, Reading
 
@@ -106,6 +108,8 @@ class SensorState:
     gas: Latch = field(default_factory=Latch)
     history: deque[tuple[datetime, float]] = field(default_factory=deque)
     door_alarms: deque[datetime] = field(default_factory=deque)
+    params: RuleParams | None = None
+    """This sensor's own figures (the register's thresholds); None: the defaults."""
 
 
 class SensorRules:
@@ -116,10 +120,28 @@ class SensorRules:
         self._states: dict[str, SensorState] = {}
         self._heartbeat: dict[str, float] = {}
 
-    def watch(self, device_id: str, heartbeat_s: float | None = None) -> None:
-        """Expect ``device_id`` to report at least every ``heartbeat_s`` (default from params)."""
+    def watch(
+        self,
+        device_id: str,
+        heartbeat_s: float | None = None,
+        thresholds: Mapping[str, float] | None = None,
+    ) -> None:
+        """Expect ``device_id`` to report at least every ``heartbeat_s`` (default from params)
+        and judge it by ``thresholds`` (RuleParams field names) over the defaults. Watching a
+        watched sensor again changes its figures and keeps what the rules remember of it."""
         self._heartbeat[device_id] = heartbeat_s or self.params.heartbeat_s
-        self._states.setdefault(device_id, SensorState())
+        state = self._states.setdefault(device_id, SensorState())
+        # Each figure keeps the type of its default (door_times counts, the rest measure).
+        figures: dict[str, Any] = {
+            name: type(getattr(self.params, name))(value)
+            for name, value in (thresholds or {}).items()
+        }
+        state.params = replace(self.params, **figures) if figures else None
+
+    def unwatch(self, device_id: str) -> None:
+        """Stop expecting ``device_id`` (taken out of the register or disabled)."""
+        self._heartbeat.pop(device_id, None)
+        self._states.pop(device_id, None)
 
     def evaluate(self, reading: Reading) -> list[Detection]:
         """Every detection this reading completes, given what came before from its sensor."""
@@ -137,7 +159,7 @@ class SensorRules:
             return found
         state.last_seen = reading.at
         state.offline.update(False, True)
-        p = self.params
+        p = state.params or self.params
         if reading.battery is not None and state.battery.update(
             reading.battery <= p.battery_low_pct, reading.battery > p.battery_ok_pct
         ):
@@ -182,7 +204,7 @@ class SensorRules:
         if kind in ALARM_KINDS:
             found.append(sensor_detection(reading, ALARM_KINDS[kind], 0.9))
         elif kind == "door":
-            p = self.params
+            p = state.params or self.params
             alarms = state.door_alarms
             alarms.append(reading.at)
             while alarms and (reading.at - alarms[0]).total_seconds() > p.door_within_s:
@@ -194,7 +216,7 @@ class SensorRules:
     def _heat(
         self, reading: Reading, value: float, state: SensorState, found: list[Detection]
     ) -> None:
-        p = self.params
+        p = state.params or self.params
         if state.fixed_heat.update(value >= p.heat_fixed_c, value < p.heat_reset_c):
             found.append(sensor_detection(reading, "sensor.heat", 0.85, celsius=value))
         history = state.history
@@ -215,7 +237,7 @@ class SensorRules:
     def _gas(
         self, reading: Reading, value: float, state: SensorState, found: list[Detection]
     ) -> None:
-        p = self.params
+        p = state.params or self.params
         if value < p.gas_limit:
             state.gas_since = None
             state.gas.update(False, True)

@@ -13,6 +13,7 @@ from tianwang.bench_cli import bench_app
 from tianwang.cameras_cli import cameras_app
 from tianwang.cli_settings import ConfigOption, load_or_exit
 from tianwang.logs import configure_logging
+from tianwang.sensors_cli import sensors_app
 from tianwang.simulate_cli import simulate_app
 from tianwang.users_cli import users_app
 
@@ -22,6 +23,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(cameras_app, name="cameras")
+app.add_typer(sensors_app, name="sensors")
 app.add_typer(bench_app, name="bench")
 app.add_typer(simulate_app, name="simulate")
 app.add_typer(users_app, name="users")

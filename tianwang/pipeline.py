@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from camera_registry.camera_model import CameraStatus
 from camera_registry.camera_store import CameraFilter, list_cameras, open_url, set_camera_status
-from camera_registry.sensor_store import list_sensors
+from camera_registry.sensor_store import list_sensors, touch_sensors
 from config.settings import Settings
 from detectors.analytics_config import AnalyticsConfig
 from detectors.fire import FireDetector, FireParams
@@ -48,6 +48,8 @@ from tianwang.supervise import supervise
 log = logging.getLogger(__name__)
 
 HEARTBEAT_CHECK_S = 10.0
+SENSOR_REGISTER_S = 30.0
+"""How often the pipeline re-reads the sensor register and stores when each sensor last spoke."""
 REGISTRY_STATUS: dict[str, CameraStatus] = {"blurred": "degraded"}
 """Worker statuses the register has no word of its own for (the reason says which)."""
 
@@ -139,6 +141,8 @@ class Pipeline:
         self.sensors: SensorConsumer | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._http: httpx.AsyncClient | None = None
+        self._known_sensors: set[str] = set()
+        self._last_seen: dict[str, datetime] = {}
 
     async def __aenter__(self) -> "Pipeline":
         s = self.settings
@@ -149,20 +153,19 @@ class Pipeline:
             "escalation", lambda: self.incidents.run_escalation(s.incidents.escalation_check_s)
         )
         self._spawn("publisher", publisher.run)
-        known_sensors = {sensor.id for sensor in await list_sensors(self.engine)}
-        for sensor_id in sorted(known_sensors):
-            self.sensor_rules.watch(sensor_id)
+        await self.refresh_sensors()
         dead_letters = DeadLetters(self.engine, max_bytes=s.sensors.dead_letter_max_bytes)
         self.sensors = SensorConsumer(
             s.mqtt,
-            self._on_reading,
-            known_sensors.__contains__,
+            self.on_reading,
+            self.is_known_sensor,
             profiles=ProfileSet(s.mqtt.topic_prefix, s.sensors.profiles),
             dead_letters=dead_letters,
         )
         self._spawn("dead letters", dead_letters.run)
         self._spawn("sensors", self.sensors.run)
         self._spawn("sensor heartbeats", self._watch_heartbeats)
+        self._spawn("sensor register", self._follow_sensor_register)
         policy = SessionPolicy(
             transport=s.ingest.rtsp_transport,
             open_timeout_s=s.ingest.open_timeout_s,
@@ -189,7 +192,7 @@ class Pipeline:
             )
             self.workers.append(worker)
             self._spawn(f"camera {camera.id}", worker.run)
-        log.info("pipeline: %d cameras, %d sensors", len(self.workers), len(known_sensors))
+        log.info("pipeline: %d cameras, %d sensors", len(self.workers), len(self._known_sensors))
         return self
 
     async def __aexit__(
@@ -215,7 +218,37 @@ class Pipeline:
                 worker.request_focus(seconds, snapshot=True)
         log.info("focus asked for cameras %s for %g s", sorted(wanted), seconds)
 
-    async def _on_reading(self, reading: Reading) -> None:
+    async def refresh_sensors(self) -> None:
+        """Take the sensor register as it is now: new sensors known, disabled or removed ones
+        unknown (their messages become dead letters), each judged by its own heartbeat
+        window and thresholds."""
+        live = {s.id: s for s in await list_sensors(self.engine) if s.enabled}
+        for gone in self._known_sensors - set(live):
+            self.sensor_rules.unwatch(gone)
+        for sensor in live.values():
+            self.sensor_rules.watch(sensor.id, sensor.heartbeat_s, sensor.thresholds)
+        self._known_sensors.clear()
+        self._known_sensors.update(live)
+
+    async def _follow_sensor_register(self) -> None:
+        while True:
+            await asyncio.sleep(SENSOR_REGISTER_S)
+            with contextlib.suppress(sa.exc.SQLAlchemyError):
+                await self.store_last_seen()
+                await self.refresh_sensors()
+
+    async def store_last_seen(self) -> None:
+        """Write when each sensor last spoke (batched: the readings since the last call)."""
+        seen, self._last_seen = self._last_seen, {}
+        await touch_sensors(self.engine, seen)
+
+    def is_known_sensor(self, sensor_id: str) -> bool:
+        """True for an enabled sensor of the register (as last refreshed)."""
+        return sensor_id in self._known_sensors
+
+    async def on_reading(self, reading: Reading) -> None:
+        """One sensor reading: noted as the sensor's last word, then through the rules."""
+        self._last_seen[reading.device_id] = reading.at
         # Committed before returning, so the consumer acknowledges a message only once its
         # detections are stored: a crash in between means a redelivery, never a loss.
         for detection in self.sensor_rules.evaluate(reading):

@@ -101,3 +101,28 @@ def test_smoke_alarm_state_is_an_event_every_time() -> None:
     rules = SensorRules()
     alarms = [Reading("s", "smoke", "ALARM", at(i)) for i in range(3)]
     assert kinds(rules, *alarms) == ["sensor.smoke"] * 3
+
+
+def test_a_sensor_with_its_own_thresholds_is_judged_by_them_and_the_rest_by_the_defaults() -> None:
+    rules = SensorRules()
+    rules.watch("heat-kitchen", thresholds={"heat_fixed_c": 70, "heat_reset_c": 60})
+    rules.watch("heat-office")
+    assert kinds(rules, Reading("heat-kitchen", "heat", 65.0, at(0))) == []
+    assert kinds(rules, Reading("heat-office", "heat", 65.0, at(0))) == ["sensor.heat"]
+    assert kinds(rules, Reading("heat-kitchen", "heat", 71.0, at(1))) == ["sensor.heat"]
+
+
+def test_new_thresholds_take_effect_and_what_the_rules_remember_stays() -> None:
+    rules = SensorRules()
+    rules.watch("door-1", thresholds={"door_times": 3})
+    assert kinds(rules, *(Reading("door-1", "door", "alarm", at(n)) for n in range(2))) == []
+    rules.watch("door-1", thresholds={"door_times": 2})  # the register changed
+    assert kinds(rules, Reading("door-1", "door", "alarm", at(3))) == ["sensor.door_repeated"]
+
+
+def test_an_unwatched_sensor_is_no_longer_expected_to_report() -> None:
+    rules = SensorRules(RuleParams(heartbeat_s=60))
+    rules.watch("smk-1")
+    rules.silent(at(0))
+    rules.unwatch("smk-1")
+    assert rules.silent(at(600)) == []
