@@ -98,17 +98,21 @@ def broker_client(
     )
 
 
-async def spoken_version(settings: MqttSettings, timeout_s: float = 3.0) -> MqttVersion | None:
+async def spoken_version(
+    settings: MqttSettings, timeout_s: float = 3.0
+) -> tuple[MqttVersion | None, str]:
     """The protocol the broker speaks: "5" when it takes an MQTT 5 CONNECT, else "3.1.1" when it
-    takes that, None when it takes neither (down). amqtt 0.12 never answers an MQTT 5 CONNECT,
-    hence the short timeout. The probe uses its own client id, so no session is touched."""
+    takes that, None when it takes neither (down, or refusing our credentials), with the
+    broker's last word. amqtt 0.12 never answers an MQTT 5 CONNECT, hence the short timeout.
+    The probe uses its own client id, so no session is touched."""
+    said = ""
     for version in ("5", "3.1.1"):
         try:
             async with broker_client(settings, "probe", version=version, timeout_s=timeout_s):
-                return version
-        except aiomqtt.MqttError:
-            continue
-    return None
+                return version, ""
+        except aiomqtt.MqttError as exc:
+            said = str(exc)
+    return None, said
 
 
 def manual_acks(client: aiomqtt.Client) -> Callable[[aiomqtt.Message], None]:
@@ -172,8 +176,10 @@ class SensorConsumer:
             spoken = None
             backoff = Backoff(s.reconnect_initial_s, s.reconnect_max_s)
             while spoken is None:
-                spoken = await spoken_version(s)
+                spoken, said = await spoken_version(s)
                 if spoken is None:
+                    MQTT_DISCONNECTS.inc()
+                    log.warning("sensors: broker %s:%d unavailable: %s", s.host, s.port, said)
                     await asyncio.sleep(backoff.next_delay())
             if spoken == "3.1.1":
                 self._fall_back()

@@ -5,7 +5,7 @@ import contextlib
 import logging
 import shutil
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from config.mqtt import MqttSettings
@@ -58,22 +58,25 @@ async def mqtt_broker(settings: MqttSettings) -> AsyncIterator[str]:
         await broker.shutdown()
 
 
-def private_config(recommended: str, host: str, port: int) -> str:
-    """The recommended settings with a loopback listener and no persistence file."""
+def private_config(
+    recommended: str, host: str, port: int, listener: Sequence[str] = ("allow_anonymous true",)
+) -> str:
+    """The recommended settings with no persistence file and one listener at host:port,
+    followed by ``listener``'s lines (TLS files, a password file...)."""
     lines = [
         line
         for line in recommended.splitlines()
         if not line.startswith(("persistence ", "autosave_interval"))
     ]
-    return (
-        "\n".join([*lines, "persistence false", f"listener {port} {host}", "allow_anonymous true"])
-        + "\n"
-    )
+    return "\n".join([*lines, "persistence false", f"listener {port} {host}", *listener]) + "\n"
 
 
 @contextlib.asynccontextmanager
 async def private_mosquitto(
-    host: str, port: int, config: Path = RECOMMENDED_CONFIG
+    host: str,
+    port: int,
+    config: Path = RECOMMENDED_CONFIG,
+    listener: Sequence[str] = ("allow_anonymous true",),
 ) -> AsyncIterator[str]:
     """A Mosquitto of our own at host:port with the recommended settings (for benchmarks
     that must not depend on how the machine's broker is configured)."""
@@ -82,7 +85,7 @@ async def private_mosquitto(
         raise FileNotFoundError("mosquitto is not installed (Debian package mosquitto)")
     with tempfile.TemporaryDirectory() as tmp:
         conf = Path(tmp) / "mosquitto.conf"
-        conf.write_text(private_config(config.read_text(), host, port))  # noqa: ASYNC240
+        conf.write_text(private_config(config.read_text(), host, port, listener))  # noqa: ASYNC240
         log_file = Path(tmp) / "mosquitto.log"
         with log_file.open("wb") as out:
             process = await asyncio.create_subprocess_exec(
