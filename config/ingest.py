@@ -52,6 +52,30 @@ class IngestSettings(Section):
     read_timeout_s: float = Field(5.0, gt=0, le=120, description="Timeout for one packet read.")
     focus_fps: float = Field(5.0, gt=0, le=30, description="Analysis rate while in focus.")
     focus_s: float = Field(10.0, gt=0, le=600, description="How long a screen hit keeps focus.")
+    patrol_every_s: float = Field(
+        0.0,
+        ge=0,
+        le=60,
+        description="In patrol, decode a key frame only this long after the last one (0: every "
+        "key frame). Halves patrol's decode cost at 2x the GOP; delays a screen hit as much.",
+    )
+    health_every_s: float = Field(
+        4.0, ge=0, le=600, description="How often a key frame goes to the picture health checks."
+    )
+    focus_budget: int | None = Field(
+        32,
+        ge=1,
+        le=10_000,
+        description="Cameras one worker lets decode every frame at once (screen hits, alarms, "
+        "operators); the highest priority wins (fire > smoke > others, alarms above all). "
+        "Cameras with counting lines are outside it. None: no limit.",
+    )
+    stall_s: float = Field(
+        15.0,
+        gt=0,
+        le=600,
+        description="No video packet for this long on an open stream: reconnect (stalled).",
+    )
     reconnect_initial_s: float = Field(1.0, gt=0, le=60, description="First reconnect delay.")
     reconnect_max_s: float = Field(60.0, gt=0, le=3600, description="Cap of the reconnect delay.")
     health: CameraHealthSettings = CameraHealthSettings()

@@ -20,7 +20,16 @@ import numpy as np
 
 from detectors.frame_api import SCREEN_HIT, Frame, FrameDetector
 from detectors.model import SNAPSHOT, Finding
-from ingest.metrics import CAMERAS_IN_FOCUS, FRAMES_ANALYSED, FRAMES_DECODED
+from ingest.focus_budget import ASKED_PRIORITY, DEFAULT_PRIORITY, PRIORITY, FocusBudget
+from ingest.metrics import (
+    CAMERAS_IN_FOCUS,
+    DECODE_CPU,
+    FOCUS_SECONDS,
+    FRAMES_ANALYSED,
+    FRAMES_DECODED,
+    LAST_PACKET,
+    PACKETS,
+)
 from ingest.stream_errors import StreamError, stream_error
 
 FindingSink = Callable[[Finding, Frame], None]
@@ -40,6 +49,12 @@ class SessionPolicy:
     focus_s: float = 10.0
     pace_files: bool = True
     """Play file sources at their real rate (the demo); ``detect`` reads them flat out."""
+    patrol_every_s: float = 0.0
+    """In patrol, decode a key frame only this long after the last one decoded (0: each)."""
+    health_every_s: float = 0.0
+    """Hand a decoded key frame to the picture health checks at most this often (0: each)."""
+    stall_s: float = 15.0
+    """No packet for this long on an open stream: the worker ends the session (stalled)."""
 
 
 def _bgr(frame: av.VideoFrame) -> Frame:
@@ -65,8 +80,10 @@ class CameraSession:
         focus_request: Callable[[], float] = lambda: 0.0,
         snapshot_request: Callable[[], bool] = lambda: False,
         on_key_frame: KeyFrameSink | None = None,
+        budget: FocusBudget | None = None,
     ) -> None:
         self.camera_id = camera_id
+        self._budget = budget
         self._focus_request = focus_request
         self._snapshot_request = snapshot_request
         """True (once) when someone wants the next decoded picture as evidence."""
@@ -80,8 +97,15 @@ class CameraSession:
         self._stop = stop
         self._decoded = FRAMES_DECODED.labels(camera_id)
         self._analysed = FRAMES_ANALYSED.labels(camera_id)
+        self._packets = PACKETS.labels(camera_id)
+        self._cpu = DECODE_CPU.labels(camera_id)
+        self._focus_seconds = FOCUS_SECONDS.labels(camera_id)
+        self._last_packet = LAST_PACKET.labels(camera_id)
         self.focus_until = 0.0
         self._focused = False
+        self._focus_started = 0.0
+        self.last_packet_at = time.monotonic()
+        """Monotonic time of the last packet (the worker's stall watchdog reads it)."""
         self._continuous = any(getattr(d, "continuous", False) for d in detectors)
         self.frames = 0
         """Video packets demuxed (one per frame)."""
@@ -120,15 +144,32 @@ class CameraSession:
         paced = self._policy.pace_files and not _is_network(self._url)
         rate = self.rate = float(stream.average_rate or stream.guessed_rate or 25)
         started, first_t = time.monotonic(), None
-        last_confirm_t = -1e9
+        last_confirm_t = last_patrol_t = last_health_t = -1e9
+        counted, cpu_at = 0, time.thread_time()
         for packet in container.demux(stream):
             if self._stop.is_set():
                 return "stopped"
             if packet.size:
                 self.frames += 1
-            if packet.is_keyframe and self._focused and not self._holds_focus():
-                ctx.skip_frame = "NONKEY"
-                self._leave_focus()
+                self.last_packet_at = time.monotonic()
+            key = packet.is_keyframe
+            if key:
+                # Metrics once a key frame: per-packet counting would cost more than it tells.
+                now_cpu = time.thread_time()
+                self._cpu.inc(now_cpu - cpu_at)
+                self._packets.inc(self.frames - counted)
+                self._last_packet.set_to_current_time()
+                cpu_at, counted = now_cpu, self.frames
+                if self._focused and not self._holds_focus():
+                    ctx.skip_frame = "NONKEY"
+                    self._leave_focus()
+            patrolling = ctx.skip_frame == "NONKEY"
+            if patrolling:
+                # Patrol decodes key frames only, and no more often than patrol_every_s.
+                position = self.frames / rate
+                if not key or position - last_patrol_t < self._policy.patrol_every_s - 1e-6:
+                    continue
+                last_patrol_t = position
             for frame in packet.decode():
                 self.frames_decoded += 1
                 self._decoded.inc()
@@ -138,7 +179,9 @@ class CameraSession:
                 if paced:
                     time.sleep(max(0.0, self.position_s - (time.monotonic() - started)))
                 image = _bgr(frame) if frame.key_frame else None  # patrol decodes only these
-                if image is not None and self._on_key_frame is not None:
+                due = self.position_s - last_health_t >= self._policy.health_every_s - 1e-6
+                if image is not None and self._on_key_frame is not None and due:
+                    last_health_t = self.position_s
                     self._on_key_frame(image, self.position_s)
                 if self._snapshot_request():
                     self._on_finding(Finding(kind=SNAPSHOT, confidence=1.0), _bgr(frame))
@@ -160,7 +203,11 @@ class CameraSession:
         return self._focused and self._holds_focus()
 
     def _holds_focus(self) -> bool:
-        return self._continuous or self.position_s < self.focus_until or self._focus_request() > 0
+        if self._continuous:
+            return True
+        if self._budget is not None and not self._budget.holds(self.camera_id):
+            return False  # a higher-priority camera took this one's place
+        return self.position_s < self.focus_until or self._focus_request() > 0
 
     def _patrol(self, image: Frame, ctx: av.video.codeccontext.VideoCodecContext) -> None:
         self._analysed.inc()
@@ -168,12 +215,25 @@ class CameraSession:
         # Every screen runs (no short-circuit): some keep a background model up to date.
         scores = [d.screen(image, t) for d in self._detectors]
         asked = self._focus_request()
-        if self._continuous or asked > 0 or max(scores, default=0.0) >= SCREEN_HIT:
-            # Switch right after a decoded key frame: the decoder holds its reference.
-            self.focus_until = t + max(self._policy.focus_s, asked)
-            ctx.skip_frame = "DEFAULT"
-            self._focused = True
-            CAMERAS_IN_FOCUS.inc()
+        hits = [
+            d.kind for d, score in zip(self._detectors, scores, strict=True) if score >= SCREEN_HIT
+        ]
+        if not (self._continuous or asked > 0 or hits):
+            return
+        if not self._continuous and self._budget is not None:
+            priority = (
+                ASKED_PRIORITY
+                if asked > 0
+                else max(PRIORITY.get(kind, DEFAULT_PRIORITY) for kind in hits)
+            )
+            if not self._budget.claim(self.camera_id, priority):
+                return  # waits in patrol; asks again at its next screen hit
+        # Switch right after a decoded key frame: the decoder holds its reference.
+        self.focus_until = t + max(self._policy.focus_s, asked)
+        ctx.skip_frame = "DEFAULT"
+        self._focused = True
+        self._focus_started = t
+        CAMERAS_IN_FOCUS.inc()
 
     def _confirm(self, image: Frame) -> None:
         self._analysed.inc()
@@ -188,6 +248,9 @@ class CameraSession:
     def _leave_focus(self) -> None:
         if self._focused:
             CAMERAS_IN_FOCUS.dec()
+            self._focus_seconds.inc(max(0.0, self.position_s - self._focus_started))
+            if self._budget is not None:
+                self._budget.release(self.camera_id)
         self._focused = False
         self.focus_until = 0.0
         for detector in self._detectors:

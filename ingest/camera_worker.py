@@ -22,7 +22,8 @@ from detectors.model import Detection, Finding
 from ingest.backoff import Backoff
 from ingest.camera_health import HealthChange, PictureHealth
 from ingest.camera_session import CameraSession, SessionPolicy
-from ingest.metrics import STREAM_CONNECTS, STREAM_FAILURES
+from ingest.focus_budget import FocusBudget
+from ingest.metrics import RECONNECTS, STREAM_CONNECTS, STREAM_FAILURES
 from ingest.stream_errors import StreamError
 
 log = logging.getLogger(__name__)
@@ -65,8 +66,11 @@ class CameraWorker:
         on_status: StatusSink | None = None,
         health: PictureHealth | None = None,
         offline_after: int = OFFLINE_AFTER_FAILURES,
+        budget: FocusBudget | None = None,
     ) -> None:
         self.camera_id = camera_id
+        self._budget = budget
+        self._reconnects = RECONNECTS.labels(camera_id)
         self._url = url
         self._detectors = detectors
         self._sink = sink
@@ -106,9 +110,11 @@ class CameraWorker:
             try:
                 ended = await self._session()
                 failures = 0
+                self._reconnects.inc()
                 STREAM_FAILURES.labels("ended").inc()
                 log.warning("camera %s: stream ended (%s), reopening", self.camera_id, ended)
             except StreamError as exc:
+                self._reconnects.inc()
                 # Failures in a row: a stream that opened and then broke counts as the first.
                 failures = 1 if self._opened else failures + 1
                 self.last_failure = exc
@@ -146,6 +152,8 @@ class CameraWorker:
             if changes:
                 to_loop(partial(self._picture_changed, changes))
 
+        sessions: list[CameraSession] = []
+
         def target() -> None:
             session = CameraSession(
                 self.camera_id,
@@ -158,7 +166,9 @@ class CameraWorker:
                 focus_request=lambda: max(0.0, self.focus_requested_until - time.monotonic()),
                 snapshot_request=self._take_snapshot_request,
                 on_key_frame=None if self.health is None else on_key_frame,
+                budget=self._budget,
             )
+            sessions.append(session)
             if self.health is not None:
                 self.health.restart()
             try:
@@ -174,6 +184,13 @@ class CameraWorker:
                 self._opened = True
                 STREAM_CONNECTS.inc()
                 await self._set_status(*self._picture_status())
+            while not done.done():  # the stall watchdog
+                await asyncio.wait([done], timeout=min(1.0, self._policy.stall_s / 2))
+                quiet_s = time.monotonic() - sessions[0].last_packet_at if sessions else 0.0
+                if not done.done() and quiet_s > self._policy.stall_s:
+                    stop.set()
+                    await asyncio.to_thread(thread.join, self._policy.read_timeout_s + 1.0)
+                    raise StreamError("stalled", f"no video packet for {quiet_s:.0f} s")
             return await asyncio.shield(done)
         finally:
             stop.set()

@@ -23,6 +23,7 @@ REASONS = {
     "bad_data": "the stream could not be parsed",
     "unreachable": "the camera's host cannot be reached",
     "ended": "the stream ended (the camera or server closed it)",
+    "stalled": "the stream stayed open but no video came for the stall time",
     "error": "another stream error",
 }
 

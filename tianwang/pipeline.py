@@ -41,6 +41,7 @@ from ingest.camera_health import HealthParams, PictureHealth
 from ingest.camera_session import SessionPolicy
 from ingest.camera_worker import CameraWorker
 from ingest.dead_letters import DeadLetters
+from ingest.focus_budget import FocusBudget
 from ingest.sensor_profiles import ProfileSet
 from ingest.sensors import SensorConsumer
 from tianwang.supervise import supervise
@@ -138,6 +139,7 @@ class Pipeline:
         )
         self.sensor_rules = SensorRules(RuleParams(**settings.sensors.rules.model_dump()))
         self.workers: list[CameraWorker] = []
+        self.focus_budget = FocusBudget(settings.ingest.focus_budget)
         self.sensors: SensorConsumer | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._http: httpx.AsyncClient | None = None
@@ -172,6 +174,9 @@ class Pipeline:
             read_timeout_s=s.ingest.read_timeout_s,
             focus_fps=s.ingest.focus_fps,
             focus_s=s.ingest.focus_s,
+            patrol_every_s=s.ingest.patrol_every_s,
+            health_every_s=s.ingest.health_every_s,
+            stall_s=s.ingest.stall_s,
         )
         watched, _ = await list_cameras(self.engine, CameraFilter(enabled=True))
         for camera in watched:
@@ -189,6 +194,7 @@ class Pipeline:
                 on_status=self.on_camera_status,
                 health=PictureHealth(health_params(s)),
                 offline_after=s.ingest.health.offline_after_failures,
+                budget=self.focus_budget,
             )
             self.workers.append(worker)
             self._spawn(f"camera {camera.id}", worker.run)
