@@ -78,4 +78,13 @@ class IngestSettings(Section):
     )
     reconnect_initial_s: float = Field(1.0, gt=0, le=60, description="First reconnect delay.")
     reconnect_max_s: float = Field(60.0, gt=0, le=3600, description="Cap of the reconnect delay.")
+    snapshot_keep_days: float = Field(
+        90.0, gt=0, le=3650, description="Evidence snapshots older than this are removed."
+    )
+    snapshot_max_mb: float = Field(
+        4096.0,
+        gt=0,
+        description="Snapshots beyond this much disk are removed oldest first (a JPEG of a "
+        "640x360 frame is about 40 KB).",
+    )
     health: CameraHealthSettings = CameraHealthSettings()

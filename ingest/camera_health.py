@@ -118,6 +118,8 @@ class PictureHealth:
         self._orb: cv2.ORB = cv2.ORB_create(nfeatures=400)  # type: ignore[attr-defined]
         self._matcher = cv2.BFMatcher(cv2.NORM_HAMMING, crossCheck=True)
         self._reference: tuple[list[tuple[float, float]], npt.NDArray[np.uint8]] | None = None
+        self.reference_view: Gray | None = None
+        """The reference view (small grey picture) once there is one, to be kept on disk."""
         self._moved_checked_at: float | None = None
         self._moved = False
         self._moved_measures: dict[str, float] = {}
@@ -129,9 +131,11 @@ class PictureHealth:
         return [fault for fault in FAULTS if self._state[fault].active]
 
     def set_reference(self, image: Frame) -> None:
-        """Store the view the camera should keep (e.g. from the register)."""
-        orb_points, descriptors = _features(self._orb, self._small(image))
+        """Store the view the camera should keep (e.g. kept from an earlier run)."""
+        small = self._small(image)
+        orb_points, descriptors = _features(self._orb, small)
         self._reference = (orb_points, descriptors) if descriptors is not None else None
+        self.reference_view = small if self._reference is not None else None
 
     def restart(self) -> None:
         """A new stream session: stream time starts again; baseline and raised faults stay."""

@@ -15,8 +15,6 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
-import cv2
-
 from detectors.frame_api import Frame, FrameDetector
 from detectors.model import Detection, Finding
 from ingest.backoff import Backoff
@@ -24,6 +22,7 @@ from ingest.camera_health import HealthChange, PictureHealth
 from ingest.camera_session import CameraSession, SessionPolicy
 from ingest.focus_budget import FocusBudget
 from ingest.metrics import RECONNECTS, STREAM_CONNECTS, STREAM_FAILURES
+from ingest.snapshot_store import load_reference, save_reference, write_snapshot
 from ingest.stream_errors import StreamError
 
 log = logging.getLogger(__name__)
@@ -104,6 +103,10 @@ class CameraWorker:
     async def run(self) -> None:
         """Read, reconnect with backoff on failure, report status changes; until cancelled."""
         failures = 0
+        if self.health is not None and self.health.reference_view is None:
+            kept = await asyncio.to_thread(load_reference, self._snapshot_dir, self.camera_id)
+            if kept is not None:
+                self.health.set_reference(kept)
         while True:
             started = time.monotonic()
             self._opened = False
@@ -148,7 +151,10 @@ class CameraWorker:
 
         def on_key_frame(image: Frame, t: float) -> None:
             assert self.health is not None
+            had_reference = self.health.reference_view is not None
             changes = self.health.observe(image, t)
+            if not had_reference and self.health.reference_view is not None:
+                save_reference(self._snapshot_dir, self.camera_id, self.health.reference_view)
             if changes:
                 to_loop(partial(self._picture_changed, changes))
 
@@ -201,10 +207,6 @@ class CameraWorker:
     def _detection(self, finding: Finding, frame: Frame) -> Detection:
         """Runs in the session thread: store the snapshot, name the camera."""
         at = datetime.now(UTC)
-        folder = self._snapshot_dir / self.camera_id
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{at:%Y%m%dT%H%M%S%f}-{finding.kind}.jpg"
-        snapshot = str(path) if cv2.imwrite(str(path), frame) else None
         return Detection(
             kind=finding.kind,
             source_kind="camera",
@@ -212,7 +214,7 @@ class CameraWorker:
             at=at,
             confidence=finding.confidence,
             box=finding.box,
-            snapshot=snapshot,
+            snapshot=write_snapshot(self._snapshot_dir, self.camera_id, finding.kind, at, frame),
             attributes=finding.attributes,
         )
 

@@ -44,12 +44,14 @@ from ingest.dead_letters import DeadLetters
 from ingest.focus_budget import FocusBudget
 from ingest.sensor_profiles import ProfileSet
 from ingest.sensors import SensorConsumer
+from ingest.snapshot_store import prune_snapshots
 from tianwang.supervise import supervise
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_CHECK_S = 10.0
 SENSOR_REGISTER_S = 30.0
+SNAPSHOT_RETENTION_S = 3600.0
 """How often the pipeline re-reads the sensor register and stores when each sensor last spoke."""
 REGISTRY_STATUS: dict[str, CameraStatus] = {"blurred": "degraded"}
 """Worker statuses the register has no word of its own for (the reason says which)."""
@@ -168,6 +170,7 @@ class Pipeline:
         self._spawn("sensors", self.sensors.run)
         self._spawn("sensor heartbeats", self._watch_heartbeats)
         self._spawn("sensor register", self._follow_sensor_register)
+        self._spawn("snapshot retention", self._keep_snapshots_within_limits)
         policy = SessionPolicy(
             transport=s.ingest.rtsp_transport,
             open_timeout_s=s.ingest.open_timeout_s,
@@ -242,6 +245,26 @@ class Pipeline:
             with contextlib.suppress(sa.exc.SQLAlchemyError):
                 await self.store_last_seen()
                 await self.refresh_sensors()
+
+    async def _keep_snapshots_within_limits(self) -> None:
+        i = self.settings.ingest
+        folder = Path(self.settings.data_dir) / "snapshots"
+        while True:
+            pruned = await asyncio.to_thread(
+                prune_snapshots,
+                folder,
+                i.snapshot_keep_days * 86400,
+                int(i.snapshot_max_mb * 2**20),
+            )
+            if pruned.removed:
+                log.info(
+                    "snapshots: removed %d (%.1f MB); %d kept (%.1f MB)",
+                    pruned.removed,
+                    pruned.freed_bytes / 2**20,
+                    pruned.kept,
+                    pruned.kept_bytes / 2**20,
+                )
+            await asyncio.sleep(SNAPSHOT_RETENTION_S)
 
     async def store_last_seen(self) -> None:
         """Write when each sensor last spoke (batched: the readings since the last call)."""

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import av
+import numpy as np
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -19,6 +21,7 @@ from ingest.camera_health import HealthParams, PictureHealth
 from ingest.camera_session import SessionPolicy
 from ingest.camera_worker import CameraWorker
 from ingest.metrics import STREAM_FAILURES
+from ingest.snapshot_store import save_reference
 from simulator.clips import Scene
 from simulator.rtsp import RtspSimulator
 from tests.conftest import CLIP_FPS
@@ -139,3 +142,39 @@ async def test_an_unreachable_camera_raises_one_offline_incident_while_backing_o
             await asyncio.gather(task, return_exceptions=True)
     rows = await health_incidents(engine, CAMERA)
     assert [r.type for r in rows] == ["camera.offline"]
+
+
+async def test_a_camera_turned_away_from_its_stored_reference_view_raises_moved(
+    rtsp_ready: None, engine: AsyncEngine, clips: dict[Scene, Path], tmp_path: Path
+) -> None:
+    """The reference kept from an earlier run (on disk beside the snapshots) is what the view
+    is matched against: a picture shifted by a tenth of its width is a moved camera."""
+    container = av.open(str(clips[Scene.STREET]))
+    first = next(container.decode(video=0)).to_ndarray(format="bgr24")
+    container.close()
+    save_reference(tmp_path, CAMERA, np.roll(first, 64, axis=1)[:, :, 1])
+    pipeline = Pipeline(load_settings(data_dir=str(tmp_path)), engine)
+    health = PictureHealth(HealthParams(hold_s=1, baseline_frames=2, moved_every_s=0.5))
+    async with RtspSimulator({"cam": clips[Scene.STREET]}, fps=CLIP_FPS) as rtsp:
+        worker = CameraWorker(
+            CAMERA,
+            rtsp.url("cam"),
+            [],
+            lambda detection: None,
+            POLICY,
+            Backoff(0.2, 1.0),
+            tmp_path,
+            on_status=pipeline.on_camera_status,
+            health=health,
+        )
+        task = asyncio.create_task(worker.run())
+        try:
+
+            async def moved() -> list[Any]:
+                rows = await health_incidents(engine, CAMERA)
+                return [r for r in rows if r.type == "camera.moved"]
+
+            assert len(await wait_until(moved, 25)) == 1
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
