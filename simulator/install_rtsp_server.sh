@@ -26,6 +26,11 @@ if [ ! -x /usr/bin/chromium ] && can_apt; then
   echo "installing chromium for the console's browser tests ..."
   apt_install chromium fonts-wqy-microhei || echo "WARNING: chromium not installed: browser tests will be SKIPPED." >&2
 fi
+# ffmpeg: `tianwang bench ingest` measures Frigate-style decoding with one ffmpeg per camera.
+if ! command -v ffmpeg >/dev/null && can_apt; then
+  echo "installing ffmpeg for bench ingest's Frigate-style way ..."
+  apt_install ffmpeg || echo "WARNING: ffmpeg not installed: bench ingest cannot measure the Frigate style." >&2
+fi
 if check; then
   exit 0
 fi

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import os
 from typing import Annotated
 
 import typer
@@ -119,11 +120,19 @@ def incidents(
 def ingest(
     cameras: Annotated[int, typer.Option(min=1, max=2000, help="Simulated RTSP cameras.")] = 50,
     seconds: Annotated[float, typer.Option(min=2, max=3600, help="Measuring window per way.")] = 30,
+    patrol_every: Annotated[
+        float | None,
+        typer.Option(help="Patrol decodes a key frame this often (ingest.patrol_every_s)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Only the JSON line.")] = False,
 ) -> None:
     """CPU per camera-second of tianwang's patrol vs a receive-only floor, Frigate-style
-    ffmpeg decoding and a cv2.VideoCapture thread per camera, on the same RTSP streams."""
+    ffmpeg decoding and a cv2.VideoCapture thread per camera, on the same RTSP streams.
+    Patrol runs with the service's settings (TIANWANG_* and the default config)."""
     from tianwang.bench_ingest import bench_ingest
+
+    if patrol_every is not None:  # the patrol client process reads its settings from here
+        os.environ["TIANWANG_INGEST__PATROL_EVERY_S"] = str(patrol_every)
 
     result = asyncio.run(bench_ingest(cameras, seconds))
     f = result["figures"]
@@ -138,7 +147,8 @@ def ingest(
             ms = row["client_cpu_ms_per_camera_s"]
             typer.echo(
                 f"{row['mode']:<8} {ms:>20.2f} {1000 / ms if ms else float('inf'):>10.1f} "
-                f"{row['server_cpu_ms_per_stream_s']:>19.2f}  {row['counts']}"
+                f"{row['server_cpu_ms_per_stream_s']:>19.2f}  {row['counts']} "
+                f"(flowing {row['flowing_at_start']}/{cameras} when the window opened)"
             )
         typer.echo(
             f"patrol vs floor {f['patrol_vs_floor']}x; Frigate style / patrol "

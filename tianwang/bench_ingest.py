@@ -37,7 +37,10 @@ FPS = 25
 GOP = 50
 SIZE = (640, 360)
 FRIGATE_FPS = 5
+SETTLE_S = 2.0
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+FLOWING: set[str] = set()
+"""In a client: the URLs that delivered their first packet or frame."""
 
 
 # -- measuring, from the outside ----------------------------------------------------------
@@ -103,6 +106,7 @@ def _floor(urls: list[str], stop: threading.Event, counts: dict[str, int]) -> No
                     return
                 if packet.size:
                     counts["packets"] += 1
+                    FLOWING.add(url)
 
     _threads(urls, read)
 
@@ -119,6 +123,7 @@ def _opencv(urls: list[str], stop: threading.Event, counts: dict[str, int]) -> N
                 if not ok:
                     return
                 counts["frames"] += 1
+                FLOWING.add(url)
         finally:
             capture.release()
 
@@ -143,6 +148,7 @@ def _frigate(urls: list[str], stop: threading.Event, counts: dict[str, int]) -> 
             if len(frame) < frame_bytes:
                 return
             counts["frames"] += 1
+            FLOWING.add(url)
 
     try:
         _threads(urls, read)
@@ -160,10 +166,9 @@ def _patrol(
     from config.settings import load_settings
     from ingest.backoff import Backoff
     from ingest.camera_health import PictureHealth
-    from ingest.camera_session import SessionPolicy
     from ingest.camera_worker import CameraWorker
-    from ingest.metrics import FRAMES_DECODED
-    from tianwang.pipeline import frame_detectors, health_params
+    from ingest.metrics import FRAMES_DECODED, PACKETS
+    from tianwang.pipeline import frame_detectors, health_params, session_policy
 
     settings = load_settings()
     snapshots = Path(tempfile.mkdtemp(prefix="tw-bench-"))
@@ -175,7 +180,7 @@ def _patrol(
                 url,
                 frame_detectors(settings) if detect else [],
                 lambda detection: None,
-                SessionPolicy(),
+                session_policy(settings),
                 Backoff(1.0, 10.0),
                 snapshots,
                 health=PictureHealth(health_params(settings)),
@@ -183,7 +188,11 @@ def _patrol(
             for i, url in enumerate(urls)
         ]
         tasks = [asyncio.create_task(worker.run()) for worker in workers]
-        await asyncio.to_thread(stop.wait)
+        while not stop.is_set():
+            for i, url in enumerate(urls):
+                if PACKETS.labels(f"bench-{i}")._value.get() > 0:
+                    FLOWING.add(url)
+            await asyncio.sleep(0.2)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -206,7 +215,8 @@ def _threads(urls: list[str], read: Any) -> None:
 
 
 def client_main(mode: str, urls: list[str]) -> None:
-    """One client: READY, read until a line on stdin, print the counts as JSON."""
+    """One client: READY, then for each ``?`` on stdin the number of streams flowing, until
+    ``stop``: then the counts as JSON."""
     stop = threading.Event()
     counts: dict[str, int] = {"packets": 0, "frames": 0, "decoded": 0}
     runners: dict[str, Callable[[list[str], threading.Event, dict[str, int]], None]] = {
@@ -222,7 +232,8 @@ def client_main(mode: str, urls: list[str]) -> None:
     print("READY", flush=True)
     runner = threading.Thread(target=run, args=(urls, stop, counts), daemon=True)
     runner.start()
-    sys.stdin.readline()
+    while sys.stdin.readline().strip() == "?":
+        print(len(FLOWING), flush=True)
     stop.set()
     runner.join(15)
     print(json.dumps(counts), flush=True)
@@ -247,7 +258,17 @@ async def _measure(
     try:
         await process.stdout.readline()  # READY: imports done
         idle_mb = tree_rss_mb(process.pid)
-        await asyncio.sleep(warmup_s)
+        # The window opens once every stream flows (or the warm-up runs out), plus a settle.
+        deadline = time.monotonic() + warmup_s
+        flowing = 0
+        while time.monotonic() < deadline:
+            process.stdin.write(b"?\n")
+            await process.stdin.drain()
+            flowing = int(await process.stdout.readline() or b"0")
+            if flowing >= len(urls):
+                break
+            await asyncio.sleep(0.5)
+        await asyncio.sleep(SETTLE_S)
         client0, server0, t0 = tree_cpu_s(process.pid), tree_cpu_s(server_pid), time.monotonic()
         await asyncio.sleep(seconds)
         client1, server1, t1 = tree_cpu_s(process.pid), tree_cpu_s(server_pid), time.monotonic()
@@ -266,6 +287,7 @@ async def _measure(
         "server_cpu_ms_per_stream_s": 1000 * (server1 - server0) / camera_s,
         "memory_mb_per_camera": (busy_mb - idle_mb) / len(urls),
         "counts": counts,
+        "flowing_at_start": flowing,
     }
 
 
@@ -280,7 +302,7 @@ async def bench_ingest(
     clip = await asyncio.to_thread(
         ensure_clip, Scene.STREET, folder, seconds=20, fps=FPS, gop=GOP, size=SIZE, seed=1
     )
-    warmup = warmup_s if warmup_s is not None else 5.0 + cameras * 0.05
+    warmup = warmup_s if warmup_s is not None else 30.0 + cameras * 0.2
     rows = []
     streams = {f"cam{i:04d}": clip for i in range(cameras)}
     async with RtspSimulator(streams, fps=FPS, ready_timeout=60) as rtsp:

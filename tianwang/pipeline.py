@@ -88,6 +88,21 @@ def frame_detectors(
     return found
 
 
+def session_policy(settings: Settings) -> SessionPolicy:
+    """How the service opens and samples each camera's stream, from the settings."""
+    i = settings.ingest
+    return SessionPolicy(
+        transport=i.rtsp_transport,
+        open_timeout_s=i.open_timeout_s,
+        read_timeout_s=i.read_timeout_s,
+        focus_fps=i.focus_fps,
+        focus_s=i.focus_s,
+        patrol_every_s=i.patrol_every_s,
+        health_every_s=i.health_every_s,
+        stall_s=i.stall_s,
+    )
+
+
 def publication(settings: Settings) -> Publication:
     """How this deployment stamps its messages."""
     return Publication(settings.delivery.source, settings.delivery.cap_status, settings.county_code)
@@ -171,16 +186,7 @@ class Pipeline:
         self._spawn("sensor heartbeats", self._watch_heartbeats)
         self._spawn("sensor register", self._follow_sensor_register)
         self._spawn("snapshot retention", self._keep_snapshots_within_limits)
-        policy = SessionPolicy(
-            transport=s.ingest.rtsp_transport,
-            open_timeout_s=s.ingest.open_timeout_s,
-            read_timeout_s=s.ingest.read_timeout_s,
-            focus_fps=s.ingest.focus_fps,
-            focus_s=s.ingest.focus_s,
-            patrol_every_s=s.ingest.patrol_every_s,
-            health_every_s=s.ingest.health_every_s,
-            stall_s=s.ingest.stall_s,
-        )
+        policy = session_policy(s)
         watched, _ = await list_cameras(self.engine, CameraFilter(enabled=True))
         for camera in watched:
             if not camera.rtsp_sub:

@@ -2,6 +2,7 @@
 and the last line is the JSON object the issue asks for."""
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -31,6 +32,8 @@ def test_bench_ingest_measures_every_way_on_the_streams_and_ends_with_the_json_l
     problem = rtsp_server_problem()
     if problem is not None:
         pytest.skip(f"SERVICE MISSING: GStreamer RTSP server: {problem}")
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("SERVICE MISSING: ffmpeg (Debian package ffmpeg) for the Frigate-style way")
     done = subprocess.run(
         [TIANWANG, "bench", "ingest", "--cameras", "2", "--seconds", "3"],
         capture_output=True,
