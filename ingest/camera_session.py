@@ -121,11 +121,16 @@ class CameraSession:
         options = {}
         if self._url.startswith(("rtsp://", "rtsps://")):
             options = {"rtsp_transport": p.transport, "timeout": str(int(p.read_timeout_s * 1e6))}
+        asked_at = time.monotonic()
         try:
             container = av.open(
                 self._url, options=options, timeout=(p.open_timeout_s, p.read_timeout_s)
             )
         except (av.error.FFmpegError, OSError) as exc:
+            waited_s = time.monotonic() - asked_at
+            if isinstance(exc, av.error.InvalidDataError) and waited_s >= 0.9 * p.read_timeout_s:
+                # FFmpeg's RTSP client reports a server that never answers as unparsable data.
+                raise StreamError("timeout", f"no answer in {waited_s:.0f} s") from exc
             raise stream_error(exc) from exc
         with container:
             if not container.streams.video:

@@ -140,6 +140,8 @@ class CameraWorker:
         stop = threading.Event()
         opened: asyncio.Future[str] = loop.create_future()
         done: asyncio.Future[str] = loop.create_future()
+        # A session that ends after we stopped waiting (cancelled) settles `done` unread.
+        done.add_done_callback(lambda f: None if f.cancelled() else f.exception())
 
         def to_loop(callback: Callable[[], object]) -> None:
             with contextlib.suppress(RuntimeError):  # the loop closed while we finished

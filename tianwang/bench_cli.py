@@ -156,3 +156,35 @@ def ingest(
             f"patrol memory {f['memory_mb_per_camera']} MB per camera"
         )
     typer.echo(json.dumps(f))
+
+
+@bench_app.command("county")
+def county(
+    cameras: Annotated[int, typer.Option(min=2, max=20_000, help="Cameras registered.")] = 1067,
+    streaming: Annotated[
+        int, typer.Option(min=1, help="Of them, streaming from the RTSP simulator.")
+    ] = 150,
+    minutes: Annotated[float, typer.Option(min=0.1, help="Steady run before the outage.")] = 10,
+    outage: Annotated[float, typer.Option(min=1, help="Seconds the RTSP server is down.")] = 60,
+    as_json: Annotated[bool, typer.Option("--json", help="Only the JSON line.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """The whole register in one process: reachable cameras analysed, unreachable ones
+    offline with one incident each, recovery after an RTSP outage, resources after."""
+    from tianwang.bench_county import bench_county
+
+    settings = load_or_exit(config)
+    figures = asyncio.run(
+        bench_county(
+            settings,
+            cameras=cameras,
+            streaming=streaming,
+            minutes=minutes,
+            outage_s=outage,
+            progress=(lambda line: None) if as_json else typer.echo,
+        )
+    )
+    if not as_json:
+        for key, value in figures.items():
+            typer.echo(f"{key:>40}  {value}")
+    typer.echo(json.dumps(figures))

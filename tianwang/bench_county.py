@@ -1,0 +1,235 @@
+"""`tianwang bench county`: the county's whole camera register in one tianwang process.
+
+1,067 cameras are registered from a generated ledger; the first ``streaming`` point at the
+simulator's RTSP server, the rest at addresses that refuse (a closed port) or never answer
+(a port that accepts and then stays silent). The real pipeline runs for ``minutes``; then
+the RTSP server is killed for ``outage_s`` and started again. Reported: how many reachable
+cameras were analysed, how many unreachable ones are offline with exactly one health
+incident and still retrying, how long the streaming cameras took to come back after the
+outage (the reconnect cap bounds it), and the process's file descriptors, tasks, threads
+and memory before the outage and after the recovery.
+"""
+
+import asyncio
+import contextlib
+import os
+import tempfile
+import threading
+import time
+from collections import Counter as Tally
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from camera_registry.camera_store import CameraFilter, list_cameras, set_stream_url
+from camera_registry.database import open_engine
+from camera_registry.ledger_csv import write_rows
+from camera_registry.ledger_generator import generate_ledger
+from camera_registry.ledger_import import import_ledger
+from camera_registry.place_seed import load_places, read_places
+from config.settings import Settings
+from incidents.schema import incidents
+from ingest.metrics import FRAMES_ANALYSED, RECONNECTS
+from simulator.clips import Scene, ensure_clip
+from simulator.ports import free_port
+from simulator.rtsp import RtspSimulator
+from tianwang.bench_ingest import FPS, GOP, SIZE, tree_cpu_s
+from tianwang.migrate import upgrade
+from tianwang.pipeline import Pipeline
+
+SAMPLE_S = 10.0
+
+
+def resources() -> dict[str, float]:
+    """This process's open file descriptors, asyncio tasks, threads and resident memory."""
+    rss_kb = 0
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            rss_kb = int(line.split()[1])
+    return {
+        "fds": len(os.listdir("/proc/self/fd")),
+        "tasks": len(asyncio.all_tasks()),
+        "threads": threading.active_count(),
+        "rss_mb": round(rss_kb / 1024, 1),
+    }
+
+
+@contextlib.asynccontextmanager
+async def silent_port() -> AsyncIterator[int]:
+    """A port that accepts connections and never says a word (an RTSP open times out)."""
+    held: set[asyncio.StreamWriter] = set()
+
+    async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.add(writer)
+        with contextlib.suppress(ConnectionError):
+            await reader.read()  # until the client gives up
+        held.discard(writer)
+        writer.close()
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    try:
+        yield int(server.sockets[0].getsockname()[1])
+    finally:
+        server.close()
+        for writer in list(held):
+            writer.close()
+
+
+async def _register(engine: AsyncEngine, settings: Settings, cameras: int) -> list[str]:
+    await upgrade(engine)
+    assert settings.places_file is not None
+    places = read_places(settings.places_file)
+    await load_places(engine, places)
+    ledger = write_rows(generate_ledger(cameras, places, seed=11)).encode()
+    report = await import_ledger(engine, ledger, settings.county_code)
+    if report.rejected:
+        raise RuntimeError(f"generated ledger rejected rows: {report.rejected[:3]}")
+    found, _ = await list_cameras(engine, CameraFilter(), limit=cameras + 10)
+    return sorted(camera.id for camera in found)
+
+
+async def _statuses(engine: AsyncEngine) -> dict[str, str]:
+    found, _ = await list_cameras(engine, CameraFilter(), limit=100_000)
+    return {camera.id: camera.status for camera in found}
+
+
+async def _offline_incidents(engine: AsyncEngine) -> Tally[tuple[str, str]]:
+    t = incidents.c
+    query = sa.select(t.place_key, t.status).where(t.type == "camera.offline")
+    async with engine.connect() as conn:
+        rows = (await conn.execute(query)).all()
+    return Tally((row.place_key.removeprefix("camera:"), row.status) for row in rows)
+
+
+async def _wait(check: Any, timeout_s: float) -> float | None:
+    """Seconds until ``await check()`` is true, or None when ``timeout_s`` passed first."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout_s:
+        if await check():
+            return time.monotonic() - started
+        await asyncio.sleep(1.0)
+    return None
+
+
+async def bench_county(
+    settings: Settings,
+    *,
+    cameras: int = 1067,
+    streaming: int = 150,
+    minutes: float = 10.0,
+    outage_s: float = 60.0,
+    progress: Any = print,
+) -> dict[str, Any]:
+    """Run the scenario and return its figures."""
+    with tempfile.TemporaryDirectory(prefix="tw-county-") as tmp:
+        run = settings.model_copy(
+            update={
+                "data_dir": Path(tmp),
+                "database_url": f"sqlite+aiosqlite:///{Path(tmp) / 'county.db'}",
+            }
+        )
+        engine = open_engine(run.resolved_database_url)
+        try:
+            return await _scenario(engine, run, cameras, streaming, minutes, outage_s, progress)
+        finally:
+            await engine.dispose()
+
+
+async def _scenario(
+    engine: AsyncEngine,
+    settings: Settings,
+    cameras: int,
+    streaming: int,
+    minutes: float,
+    outage_s: float,
+    progress: Any,
+) -> dict[str, Any]:
+    ids = await _register(engine, settings, cameras)
+    live, dead = ids[:streaming], ids[streaming:]
+    clip = await asyncio.to_thread(
+        ensure_clip,
+        Scene.STREET,
+        Path(tempfile.gettempdir()) / "tianwang-bench-clips",
+        seconds=20,
+        fps=FPS,
+        gop=GOP,
+        size=SIZE,
+        seed=1,
+    )
+    refused_port = free_port()  # nothing listens there
+    streams = {f"cam{i:04d}": clip for i in range(len(live))}
+    async with (
+        silent_port() as silent,
+        RtspSimulator(streams, fps=FPS, ready_timeout=120) as rtsp,
+    ):
+        for camera_id, name in zip(live, streams, strict=True):
+            await set_stream_url(engine, camera_id, rtsp.url(name))
+        for n, camera_id in enumerate(dead):
+            port = refused_port if n % 2 else silent
+            await set_stream_url(engine, camera_id, f"rtsp://admin:pw@127.0.0.1:{port}/ch1")
+        assert rtsp.pid is not None
+        async with Pipeline(settings, engine):
+            progress(f"{len(ids)} cameras: {len(live)} streaming, {len(dead)} unreachable")
+            started = time.monotonic()
+            client0, server0 = tree_cpu_s(os.getpid()), tree_cpu_s(rtsp.pid)
+            while time.monotonic() - started < minutes * 60:
+                await asyncio.sleep(SAMPLE_S)
+                statuses = Tally((await _statuses(engine)).values())
+                progress(f"{time.monotonic() - started:5.0f} s  {dict(statuses)}  {resources()}")
+            window = time.monotonic() - started
+            client_ms = 1000 * (tree_cpu_s(os.getpid()) - client0) / (len(live) * window)
+            server_ms = 1000 * (tree_cpu_s(rtsp.pid) - server0) / (len(live) * window)
+            statuses_now = await _statuses(engine)
+            incidents_now = await _offline_incidents(engine)
+            analysed = sum(FRAMES_ANALYSED.labels(c)._value.get() > 0 for c in live)
+            one_incident = sum(
+                statuses_now[c] == "offline"
+                and sum(n for (cam, _), n in incidents_now.items() if cam == c) == 1
+                for c in dead
+            )
+            retrying = sum(RECONNECTS.labels(c)._value.get() > 3 for c in dead)
+            before = resources()
+            progress(f"before the outage: {before}; killing the RTSP server for {outage_s:g} s")
+
+            outage = asyncio.create_task(rtsp.restart(downtime=outage_s))
+
+            async def live_offline() -> bool:
+                s = await _statuses(engine)
+                return all(s[c] == "offline" for c in live)
+
+            went_offline_s = await _wait(live_offline, outage_s)
+            await outage
+            progress("RTSP server back")
+
+            async def live_recovered() -> bool:
+                s = await _statuses(engine)
+                found = await _offline_incidents(engine)
+                still_open = sum(
+                    n for (c, st), n in found.items() if st != "resolved" and c in live
+                )
+                return all(s[c] == "online" for c in live) and still_open == 0
+
+            cap = settings.ingest.reconnect_max_s
+            recovered_s = await _wait(live_recovered, cap + 60)
+            await asyncio.sleep(30)  # let retries and session threads settle
+            after = resources()
+    return {
+        "cameras": len(ids),
+        "streaming": len(live),
+        "unreachable": len(dead),
+        "minutes": minutes,
+        "analysed": analysed,
+        "unreachable_offline_with_one_incident": one_incident,
+        "unreachable_still_retrying": retrying,
+        "outage_s": outage_s,
+        "streaming_offline_s": round(went_offline_s, 1) if went_offline_s is not None else None,
+        "recovered_s": round(recovered_s, 1) if recovered_s is not None else None,
+        "reconnect_cap_s": cap,
+        "client_cpu_ms_per_stream_s": round(client_ms, 2),
+        "server_cpu_ms_per_stream_s": round(server_ms, 2),
+        **{f"{k}_before": v for k, v in before.items()},
+        **{f"{k}_after": v for k, v in after.items()},
+    }
