@@ -1,0 +1,40 @@
+"""`tianwang bench county` at a small scale: reachable cameras analysed, each unreachable one
+offline with exactly one health incident and still retrying, recovery after an RTSP outage."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from simulator.rtsp import rtsp_server_problem
+
+pytestmark = pytest.mark.integration
+TIANWANG = str(Path(sys.executable).with_name("tianwang"))
+
+
+def test_the_whole_register_runs_and_recovers_from_an_rtsp_outage() -> None:
+    problem = rtsp_server_problem()
+    if problem is not None:
+        pytest.skip(f"SERVICE MISSING: GStreamer RTSP server: {problem}")
+    env = {**os.environ, "TIANWANG_INGEST__RECONNECT_MAX_S": "4", "TIANWANG_INGEST__OPEN_TIMEOUT_S": "2",
+           "TIANWANG_INGEST__READ_TIMEOUT_S": "2"}  # fmt: skip
+    scale = ["--cameras", "14", "--streaming", "2", "--minutes", "0.4", "--outage", "6"]
+    done = subprocess.run(
+        [TIANWANG, "bench", "county", *scale, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=400,
+        check=True,
+        env=env,
+    )
+    f = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (f["cameras"], f["streaming"], f["unreachable"]) == (14, 2, 12)
+    assert f["analysed"] == 2
+    assert f["unreachable_offline_with_one_incident"] == 12
+    assert f["unreachable_still_retrying"] == 12
+    assert f["streaming_offline_s"] is not None, "the outage took the streaming cameras offline"
+    assert f["recovered_s"] is not None and f["recovered_s"] <= f["reconnect_cap_s"] + 60
+    assert f["threads_after"] <= f["threads_before"] + 2
