@@ -75,7 +75,9 @@ def sensors(
             f"{f['msgs_per_s_per_core']} msg/s per core ({f['wall_msgs_per_s']} msg/s wall, "
             f"{f['cpu_s']} CPU s)\n"
             f"alarms {f['alarms']} → incidents committed {f['incidents_committed']}: "
-            f"p50 {f['alarm_latency_p50_ms']} ms, p99 {f['alarm_latency_p99_ms']} ms\n"
+            f"p50 {f['alarm_latency_p50_ms']} ms, p99 {f['alarm_latency_p99_ms']} ms "
+            f"(publish → consumer p99 {f['alarm_arrival_p99_ms']} ms, "
+            f"commit p99 {f['alarm_commit_p99_ms']} ms)\n"
             f"malformed sent {f['malformed_sent']}, dead letters {f['dead_letters']}, lost {f['lost']}"
         )
     keys = (
