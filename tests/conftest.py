@@ -17,6 +17,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
+from typer.testing import CliRunner
 
 from api.server import serve_app
 from camera_registry.database import open_engine
@@ -30,11 +31,26 @@ from simulator.ports import free_port
 from simulator.receiver import ReceivedEvents, create_receiver
 from simulator.rtsp import rtsp_server_problem
 from tianwang.broker import broker_answers
+from tianwang.cli import app
 from tianwang.migrate import upgrade
 
 SECRET = "whsec_dGlhbndhbmctdGVzdC1zZWNyZXQtMzItYnl0ZXMhIQ=="
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 CLIP_FPS = 10
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A data folder and SQLite registry of this test's own, for CLI commands."""
+    monkeypatch.setenv("TIANWANG_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("TIANWANG_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'registry.db'}")
+    return tmp_path
+
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    """Run ``tianwang ARGS`` in-process: exit code, stdout, stderr."""
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture

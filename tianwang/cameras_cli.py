@@ -15,6 +15,7 @@ from camera_registry.ledger_import import import_ledger
 from camera_registry.place_seed import read_places
 from config.settings import SAMPLE_DIR
 from tianwang.cli_settings import ConfigOption, load_or_exit
+from tianwang.ledger_report import echo_import_report
 from tianwang.service import prepared_engine
 
 cameras_app = typer.Typer(
@@ -47,19 +48,20 @@ def import_command(
             )
         finally:
             await engine.dispose()
-        for bad in report.rejected:
-            typer.echo(
-                f"{file}:{bad.line}: rejected {bad.gb_id or '(no gb_id)'}: {bad.error}", err=True
-            )
         for name in report.created:
             typer.echo(f"created place: {name}", err=True)
-        verb = "would import" if not report.written else "imported"
-        typer.echo(
-            f"{verb} {report.imported} new, {report.updated} updated, {len(report.rejected)} rejected, "
-            f"{report.created_places} places created"
-            + (" (dry run: nothing written)" if dry_run else "")
-            + (" (strict: nothing written)" if strict and report.rejected else ""),
-            err=True,
+        echo_import_report(
+            file,
+            ((bad.line, bad.gb_id, bad.error) for bad in report.rejected),
+            {
+                "imported": report.imported,
+                "updated": report.updated,
+                "rejected": len(report.rejected),
+                "created_places": report.created_places,
+            },
+            written=report.written,
+            dry_run=dry_run,
+            strict=strict,
         )
         if as_json:
             typer.echo(json.dumps(report.summary(), ensure_ascii=False))

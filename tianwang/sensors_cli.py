@@ -11,6 +11,7 @@ from camera_registry.ledger_csv import LedgerError
 from camera_registry.sensor_ledger import import_sensor_ledger
 from camera_registry.sensor_store import list_sensors
 from tianwang.cli_settings import ConfigOption, load_or_exit
+from tianwang.ledger_report import echo_import_report
 from tianwang.service import prepared_engine
 
 sensors_app = typer.Typer(help="The sensor register: import, list.", no_args_is_help=True)
@@ -43,15 +44,18 @@ def import_command(
             )
         finally:
             await engine.dispose()
-        for bad in report.rejected:
-            typer.echo(f"{file}:{bad.line}: rejected {bad.id or '(no id)'}: {bad.error}", err=True)
-        verb = "imported" if report.written else "would import"
-        typer.echo(
-            f"{verb} {report.imported} new, {report.updated} updated, "
-            f"{len(report.rejected)} rejected, {report.created_places} places created"
-            + (" (dry run: nothing written)" if dry_run else "")
-            + (" (strict: nothing written)" if strict and report.rejected else ""),
-            err=True,
+        echo_import_report(
+            file,
+            ((bad.line, bad.id, bad.error) for bad in report.rejected),
+            {
+                "imported": report.imported,
+                "updated": report.updated,
+                "rejected": len(report.rejected),
+                "created_places": report.created_places,
+            },
+            written=report.written,
+            dry_run=dry_run,
+            strict=strict,
         )
         if as_json:
             typer.echo(report.model_dump_json())

@@ -6,24 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from camera_registry.ledger_csv import COLUMNS
-from tianwang.cli import app
+from tests.conftest import run_cli as run
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("TIANWANG_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("TIANWANG_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'registry.db'}")
-    return tmp_path
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_generated_ledger_imports_with_a_json_report_and_exports_again(env: Path) -> None:

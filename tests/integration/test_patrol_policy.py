@@ -64,30 +64,23 @@ def test_a_screen_hit_waits_in_patrol_while_a_higher_priority_camera_holds_the_b
 ) -> None:
     budget = FocusBudget(1)
     assert budget.claim("cam-fire", 3)
-    clip = clips[Scene.STREET]
-    session = CameraSession(
-        "cam-smoke",
-        str(clip),
-        [AlwaysHits("smoke")],
-        FLAT_OUT,
-        lambda f, i: None,
-        threading.Event(),
-        budget=budget,
-    )
-    session.run()
-    assert session.frames_decoded == 10  # never left patrol
+
+    def smoke_camera() -> CameraSession:
+        session = CameraSession(
+            "cam-smoke",
+            str(clips[Scene.STREET]),
+            [AlwaysHits("smoke")],
+            FLAT_OUT,
+            lambda f, i: None,
+            threading.Event(),
+            budget=budget,
+        )
+        session.run()
+        return session
+
+    assert smoke_camera().frames_decoded == 10  # never left patrol
     budget.release("cam-fire")
-    session = CameraSession(
-        "cam-smoke",
-        str(clip),
-        [AlwaysHits("smoke")],
-        FLAT_OUT,
-        lambda f, i: None,
-        threading.Event(),
-        budget=budget,
-    )
-    session.run()
-    assert session.frames_decoded > 50  # a free place: focus, every frame decoded
+    assert smoke_camera().frames_decoded > 50  # a free place: focus, every frame decoded
     assert budget.held == 0  # the place is given back when the stream ends
 
 

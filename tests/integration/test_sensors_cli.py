@@ -4,9 +4,8 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from tianwang.cli import app
+from tests.conftest import run_cli as run
 
 pytestmark = pytest.mark.integration
 
@@ -15,18 +14,6 @@ smk-qlsq-1,smoke,青龙街道,青龙社区,第3网格,nmy-3,楠木园3栋,28.26,
 heat-qlsq-1,heat,青龙街道,青龙社区,第3网格,nmy-3,楠木园3栋,28.26,108.12,1栋厨房温感,,
 gas-bad,gas,青龙街道,青龙社区,第3网格,nmy-3,楠木园3栋,95.0,108.12,,,
 """
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("TIANWANG_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("TIANWANG_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'registry.db'}")
-    return tmp_path
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_sensor_ledger_imports_good_rows_and_names_the_bad_one_by_line(env: Path) -> None:
