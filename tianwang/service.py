@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 from pathlib import Path
 from typing import Literal
 
@@ -76,11 +77,9 @@ def fleet_settings(settings: Settings, name: str | None, capacity: int | None) -
     fleet = settings.fleet.model_copy(
         update={k: v for k, v in (("worker_name", name), ("capacity", capacity)) if v is not None}
     )
-    update: dict[str, object] = {"fleet": fleet}
-    if fleet.worker_name is not None:
-        client_id = f"{settings.mqtt.client_id}-{fleet.worker_name}"
-        update["mqtt"] = settings.mqtt.model_copy(update={"client_id": client_id})
-    return settings.model_copy(update=update)
+    client_id = f"{settings.mqtt.client_id}-{fleet.worker_name or socket.gethostname()}"
+    mqtt = settings.mqtt.model_copy(update={"client_id": client_id})
+    return settings.model_copy(update={"fleet": fleet, "mqtt": mqtt})
 
 
 async def stop_requested() -> None:
