@@ -65,12 +65,10 @@ class LeaseKeeper:
         started = time.monotonic()
         still = await self.store.renew(self.held.values())
         self._renewed_at = started
-        for camera_id, lease in list(self.held.items()):
-            if still.get(camera_id) != lease.epoch:
-                log.warning(
-                    "leases: camera %s was taken from us (epoch %d)", camera_id, lease.epoch
-                )
-                await self._stop(camera_id)
+        lost = [c for c, lease in self.held.items() if still.get(c) != lease.epoch]
+        for camera_id in lost:
+            log.warning("leases: camera %s was taken from us", camera_id)
+        await self._stop_all(lost)
         strays = [Lease(c, e) for c, e in still.items() if c not in self.held]
         await self.store.release(strays)
         await self.store.heartbeat(self.fenced)
@@ -78,8 +76,7 @@ class LeaseKeeper:
         if len(self.held) > target:
             surplus = sorted(self.held)[-min(len(self.held) - target, self._step) :]
             given = [self.held[camera_id] for camera_id in surplus]
-            for camera_id in surplus:
-                await self._stop(camera_id)
+            await self._stop_all(surplus)
             await self.store.release(given)
             log.info("leases: gave back %d cameras (share %d)", len(given), target)
         elif len(self.held) < target:
@@ -105,8 +102,7 @@ class LeaseKeeper:
 
     async def leave(self) -> None:
         """Clean shutdown: stop every camera, then free every lease at once."""
-        for camera_id in list(self.held):
-            await self._stop(camera_id, record=False)
+        await self._stop_all(list(self.held), record=False)
         try:
             await self.store.leave()
         except (sa.exc.SQLAlchemyError, OSError) as exc:
@@ -121,11 +117,12 @@ class LeaseKeeper:
                 silent,
                 len(self.held),
             )
-            for camera_id in list(self.held):
-                await self._stop(camera_id, record=False)
+            await self._stop_all(list(self.held), record=False)
 
-    async def _stop(self, camera_id: str, *, record: bool = True) -> None:
-        lease = self.held.pop(camera_id)
-        await self._unwatch(camera_id)
+    async def _stop_all(self, camera_ids: list[str], *, record: bool = True) -> None:
+        """Stop these cameras here, all at once; with ``record``, their spans end now."""
+        leases = [self.held.pop(camera_id) for camera_id in camera_ids]
+        await asyncio.gather(*(self._unwatch(camera_id) for camera_id in camera_ids))
         if record:
-            await self.store.stopped(lease)
+            for lease in leases:
+                await self.store.stopped(lease)

@@ -135,6 +135,7 @@ async def test_a_detection_made_under_a_lost_lease_is_refused_and_counted(
         data_dir=str(tmp_path),
         database_url=str(fleet.url),
         fleet={"worker_name": "w-a", "lease_s": 4, "renew_s": 1},
+        ingest={"health": {"offline_after_failures": 100}},  # no status changes meanwhile
     )
     roles = Roles(cameras="leased", sensors=False, publisher="off")
     async with Pipeline(settings, fleet, roles) as pipeline:
