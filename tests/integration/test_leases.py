@@ -1,4 +1,5 @@
-"""Camera leases on real PostgreSQL: claim, renew, expire, steal, epochs, capacity, fencing."""
+"""Camera leases on real PostgreSQL (and SQLite, the one-machine default): claim, renew,
+expire, steal, epochs, capacity, concurrent claimers, fencing."""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -15,7 +16,7 @@ from camera_registry.leases import LeaseStore, overlapping_spans, ownership
 from config.settings import load_settings
 from detectors.model import Detection
 from incidents.schema import incidents
-from tests.conftest import free_port
+from tests.conftest import free_port, fresh_pg_database
 from tianwang.bench_scale import fleet_registry
 from tianwang.migrate import upgrade
 from tianwang.pipeline import Pipeline, Roles
@@ -38,10 +39,20 @@ class Clock:
         self.now += timedelta(seconds=seconds)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """The database URL of the test, on SQLite (one machine) and on PostgreSQL (a fleet)."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'fleet.db'}"
+        return
+    async with fresh_pg_database() as url:
+        yield url
+
+
 @pytest.fixture
-async def fleet(pg_url: str) -> AsyncIterator[AsyncEngine]:
-    """A PostgreSQL registry of 40 cameras, each streaming from a port nothing listens on."""
-    engine = open_engine(pg_url)
+async def fleet(db_url: str) -> AsyncIterator[AsyncEngine]:
+    """A registry of 40 cameras, each streaming from a port nothing listens on."""
+    engine = open_engine(db_url)
     await upgrade(engine)
     port = free_port()
     await fleet_registry(engine, CAMERAS, lambda i: f"rtsp://127.0.0.1:{port}/c{i}")
@@ -99,9 +110,9 @@ async def test_fair_share_follows_capacity_and_never_exceeds_it(fleet: AsyncEngi
     assert await alone.fair_share() == CAMERAS
 
 
-async def test_concurrent_claimers_never_both_own_a_camera(pg_url: str, fleet: AsyncEngine) -> None:
+async def test_concurrent_claimers_never_both_own_a_camera(db_url: str, fleet: AsyncEngine) -> None:
     clock = Clock()
-    engines = [open_engine(pg_url) for _ in range(4)]
+    engines = [open_engine(db_url) for _ in range(4)]
     try:
         stores = [store(engine, f"w{i}", clock) for i, engine in enumerate(engines)]
         for _round in range(2):  # a first claim of free leases, then a steal of expired ones
