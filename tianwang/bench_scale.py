@@ -228,6 +228,7 @@ async def bench_scale(
             "TIANWANG_MQTT__CLIENT_ID": f"tw-bench-{tag}",
             "TIANWANG_MQTT__TOPIC_PREFIX": f"tianwang-bench-{tag}/v1",
             "TIANWANG_MQTT__SHARED_GROUP": f"bench-{tag}",
+            "TIANWANG_MQTT__SESSION_EXPIRY_S": "60",  # no sessions left behind on the broker
             "TIANWANG_DELIVERY__ENDPOINT": f"{receiver}/events",
             "TIANWANG_DELIVERY__SECRET": SECRET,
             "TIANWANG_DELIVERY__RETRY_INITIAL_S": "0.2",

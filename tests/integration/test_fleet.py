@@ -100,6 +100,7 @@ async def test_a_killed_workers_cameras_move_to_the_others_and_a_stopped_one_fre
         "TIANWANG_MQTT__CLIENT_ID": mqtt.client_id,
         "TIANWANG_MQTT__TOPIC_PREFIX": mqtt.topic_prefix,
         "TIANWANG_MQTT__SHARED_GROUP": mqtt.client_id,
+        "TIANWANG_MQTT__SESSION_EXPIRY_S": "60",
         "TIANWANG_FLEET__LEASE_S": "4",
         "TIANWANG_FLEET__RENEW_S": "1",
     }
@@ -142,7 +143,7 @@ async def test_workers_split_the_sensor_messages_of_their_shared_group(
 ) -> None:
     if mqtt.embedded == "always":
         pytest.skip("SERVICE MISSING: Mosquitto at 127.0.0.1:1883 (amqtt speaks no MQTT 5)")
-    base = load_settings(data_dir=str(tmp_path), mqtt=mqtt.model_dump())
+    base = load_settings(data_dir=str(tmp_path), mqtt=mqtt.model_dump() | {"session_expiry_s": 60})
     got: dict[str, list[str]] = {"w1": [], "w2": []}
     consumers = []
     for name in got:
