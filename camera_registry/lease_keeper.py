@@ -49,12 +49,15 @@ class LeaseKeeper:
 
     async def run(self) -> None:
         """Join the fleet, then one round every ``renew_s`` until cancelled."""
+        # Restarted after a crash: joining frees this name's leases, so stop their cameras first.
+        await self._stop_all(list(self.held), record=False)
         await self.store.join()
         self._renewed_at = time.monotonic()
         while True:
             started = time.monotonic()
             try:
-                await asyncio.wait_for(self.round(), timeout=self._renew_s * 2)
+                # Bounded, so a hung database cannot keep the stale check below from running.
+                await asyncio.wait_for(self.round(), timeout=self.store.lease.total_seconds())
             except (sa.exc.SQLAlchemyError, OSError, TimeoutError) as exc:
                 log.error("leases: round failed (%s: %s)", type(exc).__name__, exc)
             await self._stop_if_stale()

@@ -11,8 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from camera_registry.database import open_engine
+from camera_registry.lease_keeper import LeaseKeeper
 from camera_registry.lease_schema import camera_leases
-from camera_registry.leases import LeaseStore, overlapping_spans, ownership
+from camera_registry.leases import Lease, LeaseStore, overlapping_spans, ownership
 from config.settings import load_settings
 from detectors.model import Detection
 from incidents.schema import incidents
@@ -183,3 +184,36 @@ async def fires_at(engine: AsyncEngine, camera_id: str) -> int:
     )
     async with engine.connect() as conn:
         return int((await conn.execute(query)).scalar_one())
+
+
+async def test_a_worker_that_cannot_renew_stops_its_cameras_before_the_lease_expires(
+    fleet: AsyncEngine,
+) -> None:
+    watching: set[str] = set()
+
+    async def watch(lease: Lease) -> None:
+        watching.add(lease.camera_id)
+
+    async def unwatch(camera_id: str) -> None:
+        watching.discard(camera_id)
+
+    keeper = LeaseKeeper(
+        LeaseStore(fleet, "a", capacity=1000, lease_s=3),
+        watch,
+        unwatch,
+        renew_s=0.5,
+        rebalance_step=10,
+    )
+    task = asyncio.create_task(keeper.run())
+    try:
+        await asyncio.wait_for(keeper.settled.wait(), 10)
+        assert len(watching) == CAMERAS
+        keeper.store.engine = open_engine(f"postgresql+asyncpg://nobody@127.0.0.1:{free_port()}/x")
+        async with asyncio.timeout(10):
+            while watching:
+                await asyncio.sleep(0.05)
+        still_leased = await ownership(fleet, datetime.now(UTC))
+        assert len(still_leased) == CAMERAS, "stopped before anyone else may claim the cameras"
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
