@@ -51,6 +51,7 @@ from ingest.sensors import SensorConsumer
 from tianwang.camera_detectors import analytics_of as analytics_of
 from tianwang.camera_detectors import frame_detectors as frame_detectors
 from tianwang.camera_detectors import health_params as health_params
+from tianwang.focus_relay import FocusRelay
 from tianwang.supervise import supervise
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,9 @@ class Pipeline:
         self._cameras: dict[str, tuple[CameraWorker, asyncio.Task[None]]] = {}
         self.sensors: SensorConsumer | None = None
         self.leases: LeaseKeeper | None = None
+        self.relay: FocusRelay | None = None
+        """Focus requests to and from the other workers (leased cameras on PostgreSQL)."""
+        self._sending: set[asyncio.Task[None]] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._http: httpx.AsyncClient | None = None
         s = settings
@@ -170,6 +174,9 @@ class Pipeline:
                 rebalance_step=f.rebalance_step,
             )
             self._spawn("leases", self.leases.run)
+            if self.engine.dialect.name == "postgresql":
+                self.relay = FocusRelay(self.engine, self.focus_here)
+                self._spawn("focus relay", self.relay.run)
         log.info("pipeline: %d cameras, roles %s", len(self._cameras), self.roles)
         return self
 
@@ -261,11 +268,24 @@ class Pipeline:
         self._tasks.append(asyncio.create_task(supervise(name, run), name=name))
 
     def _focus(self, camera_ids: list[str], seconds: float) -> None:
-        wanted = set(camera_ids)
-        for worker in self.workers:
-            if worker.camera_id in wanted:
-                worker.request_focus(seconds, snapshot=True)
-        log.info("focus asked for cameras %s for %g s", sorted(wanted), seconds)
+        self.focus_here(camera_ids, seconds)
+        if self.relay is not None:  # the cameras may run on other workers of the fleet
+            task = asyncio.create_task(self.relay.send(camera_ids, seconds))
+            self._sending.add(task)
+            task.add_done_callback(self._sent)
+
+    def _sent(self, task: asyncio.Task[None]) -> None:
+        self._sending.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("focus relay: request not sent: %s", task.exception())
+
+    def focus_here(self, camera_ids: list[str], seconds: float) -> None:
+        """Focus (and a snapshot) for those of these cameras that run in this process."""
+        here = sorted(set(camera_ids) & set(self._cameras))
+        for camera_id in here:
+            self._cameras[camera_id][0].request_focus(seconds, snapshot=True)
+        if here:
+            log.info("focus asked for cameras %s for %g s", here, seconds)
 
     async def _on_reading(self, reading: Reading) -> None:
         # Committed before returning, so the consumer acknowledges a message only once its

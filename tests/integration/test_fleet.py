@@ -1,10 +1,12 @@
-"""The fleet on real parts: one publisher at a time through a PostgreSQL advisory lock, and
-`tianwang worker` processes sharing the cameras, one of them killed with SIGKILL."""
+"""The fleet on real parts: one publisher at a time through a PostgreSQL advisory lock,
+`tianwang worker` processes sharing the cameras (one of them killed with SIGKILL), sensor
+messages split by the shared group, focus requests reaching the worker running the camera."""
 
 import asyncio
 import json
 import os
 import signal
+import time
 from collections import Counter
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
@@ -24,7 +26,9 @@ from incidents.publisher_lock import while_holding
 from ingest.sensors import SensorConsumer, broker_client
 from tests.conftest import free_port
 from tianwang.bench_scale import Fleet, fleet_registry
+from tianwang.focus_relay import CHANNEL, FocusRelay
 from tianwang.migrate import upgrade
+from tianwang.pipeline import Pipeline, Roles
 from tianwang.service import fleet_settings
 
 pytestmark = pytest.mark.integration
@@ -171,3 +175,41 @@ async def test_workers_split_the_sensor_messages_of_their_shared_group(
         await asyncio.gather(*tasks, return_exceptions=True)
     assert got["w1"] and got["w2"], "both workers consume"
     assert len(got["w1"]) + len(got["w2"]) == 40 and not set(got["w1"]) & set(got["w2"])
+
+
+async def test_a_focus_request_reaches_the_worker_that_runs_the_camera(
+    pg_url: str, tmp_path: Path
+) -> None:
+    engine = open_engine(pg_url)
+    await upgrade(engine)
+    port = free_port()
+    ids = await fleet_registry(engine, 4, lambda i: f"rtsp://127.0.0.1:{port}/c{i}")
+    settings = load_settings(
+        data_dir=str(tmp_path),
+        database_url=pg_url,
+        fleet={"worker_name": "w-video", "lease_s": 4, "renew_s": 1},
+    )
+    other = open_engine(pg_url)  # the worker that consumed the alarm, on its own connection
+    try:
+        roles = Roles(cameras="leased", sensors=False, publisher="off")
+        async with Pipeline(settings, engine, roles) as pipeline:
+            assert pipeline.leases is not None
+            await asyncio.wait_for(pipeline.leases.settled.wait(), 20)
+            relay = pipeline.relay
+            assert relay is not None
+            await asyncio.wait_for(relay.ready.wait(), 10)
+            async with other.begin() as conn:  # garbage on the channel is logged and ignored
+                await conn.execute(sa.select(sa.func.pg_notify(CHANNEL, "not json")))
+            await FocusRelay(other, lambda ids, s: None).send([ids[1], "cam-elsewhere"], 60)
+            async with asyncio.timeout(10):
+                while not focused(pipeline, ids[1]):
+                    await asyncio.sleep(0.05)
+            assert [c for c in ids if focused(pipeline, c)] == [ids[1]]
+    finally:
+        await other.dispose()
+        await engine.dispose()
+
+
+def focused(pipeline: Pipeline, camera_id: str) -> bool:
+    (worker,) = [w for w in pipeline.workers if w.camera_id == camera_id]
+    return worker.focus_requested_until > time.monotonic()
