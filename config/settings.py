@@ -18,6 +18,7 @@ from pydantic_settings import (
 from config.auth import AuthSettings
 from config.delivery import DeliverySettings
 from config.detectors import DetectorSettings
+from config.fleet import FleetSettings
 from config.incidents import IncidentSettings
 from config.ingest import IngestSettings
 from config.mqtt import MqttSettings
@@ -70,6 +71,7 @@ class Settings(BaseSettings):
     detectors: DetectorSettings = DetectorSettings()
     delivery: DeliverySettings = DeliverySettings()
     incidents: IncidentSettings = IncidentSettings()
+    fleet: FleetSettings = FleetSettings()
     api: ListenSettings = ListenSettings()
     auth: AuthSettings = AuthSettings()
     receiver: ListenSettings = ListenSettings(port=8900)

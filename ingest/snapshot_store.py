@@ -7,6 +7,7 @@ not in it (``../references/{camera_id}.png``): they are not evidence, never serv
 and never pruned.
 """
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -67,6 +68,23 @@ def prune_snapshots(
         path.unlink(missing_ok=True)
         removed, freed, total = removed + 1, freed + size, total - size
     return Pruned(removed, freed, len(found) - removed, total)
+
+
+async def keep_snapshots_within_limits(
+    folder: Path, keep_s: float, max_bytes: int, every_s: float
+) -> None:
+    """Prune ``folder`` now and every ``every_s`` seconds, until cancelled."""
+    while True:
+        pruned = await asyncio.to_thread(prune_snapshots, folder, keep_s, max_bytes)
+        if pruned.removed:
+            log.info(
+                "snapshots: removed %d (%.1f MB); %d kept (%.1f MB)",
+                pruned.removed,
+                pruned.freed_bytes / 2**20,
+                pruned.kept,
+                pruned.kept_bytes / 2**20,
+            )
+        await asyncio.sleep(every_s)
 
 
 def reference_path(folder: Path, camera_id: str) -> Path:

@@ -40,16 +40,53 @@ def serve(
     config: ConfigOption = None,
     host: Annotated[str | None, typer.Option(help="API address (default from settings).")] = None,
     port: Annotated[int | None, typer.Option(help="API port (default from settings).")] = None,
+    role: Annotated[
+        str,
+        typer.Option(
+            help="api, publisher (one in the fleet drains the outbox), worker (cameras by "
+            "lease, sensors) or all."
+        ),
+    ] = "all",
+    name: Annotated[
+        str | None, typer.Option(help="Worker name in the fleet (default: the host name).")
+    ] = None,
 ) -> None:
-    """Run the pipeline and the API."""
+    """Run the pipeline and the API (or one role of them)."""
+    from tianwang.service import ROLES, fleet_settings
+    from tianwang.service import serve as run_service
+
+    configure_logging()
+    if role not in ROLES:
+        typer.echo(f"--role must be one of {', '.join(ROLES)}, not {role!r}", err=True)
+        raise typer.Exit(2)
+    settings = fleet_settings(load_or_exit(config), name, None)
+    api = settings.api.model_copy(
+        update={k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    )
+    _run(run_service(settings.model_copy(update={"api": api}), role))
+
+
+@app.command()
+def worker(
+    name: Annotated[str, typer.Option(help="This worker's name, unique in the fleet.")],
+    capacity: Annotated[
+        int | None,
+        typer.Option(min=0, max=100_000, help="Most cameras it analyses (default from settings)."),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Claim a share of the cameras by lease and analyse them, and consume sensors (no API)."""
+    from tianwang.service import fleet_settings
     from tianwang.service import serve as run_service
 
     configure_logging()
     settings = load_or_exit(config)
-    api = settings.api.model_copy(
-        update={k: v for k, v in (("host", host), ("port", port)) if v is not None}
-    )
-    _run(run_service(settings.model_copy(update={"api": api})))
+    try:
+        settings = fleet_settings(settings, name, capacity)
+    except ValueError as exc:
+        typer.echo(f"--name: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    _run(run_service(settings, "worker"))
 
 
 @app.command()

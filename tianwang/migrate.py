@@ -14,6 +14,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 def all_metadata() -> sa.MetaData:
     """The shared MetaData with every room's tables on it (the migrations must match it)."""
     import api.auth_schema  # noqa: F401
+    import camera_registry.lease_schema
     import camera_registry.sensor_schema  # noqa: F401
     import incidents.schema  # noqa: F401  (each import adds its room's tables)
     import ingest.dead_letters  # noqa: F401

@@ -6,118 +6,67 @@ incident engine and the publisher share the database with the registry.
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
+import socket
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import sqlalchemy as sa
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from camera_registry.camera_model import CameraStatus
-from camera_registry.camera_store import CameraFilter, list_cameras, open_url, set_camera_status
-from camera_registry.sensor_store import list_sensors, touch_sensors
+from camera_registry.camera_model import CameraRecord, CameraStatus
+from camera_registry.camera_store import (
+    CameraFilter,
+    get_camera,
+    list_cameras,
+    open_url,
+    set_camera_status,
+)
+from camera_registry.lease_keeper import LeaseKeeper
+from camera_registry.leases import Lease, LeaseStore
 from config.settings import Settings
-from detectors.analytics_config import AnalyticsConfig
-from detectors.fire import FireDetector, FireParams
-from detectors.frame_api import FrameDetector
 from detectors.model import Detection, Reading
-from detectors.sanitation import DumpingDetector, DumpingParams
 from detectors.sensor_rules import RuleParams, SensorRules
-from detectors.smoke import SmokeDetector, SmokeParams
-from detectors.static_objects import DualBackground
-from detectors.traffic import TrafficDetector, TrafficParams
 from incidents.engine import ACTIVE_STATUSES, IncidentEngine, Timings
 from incidents.lifecycle import IncidentNotFound, TransitionRefused, transition
 from incidents.publisher import OutboxPublisher, outbox_count
+from incidents.publisher_lock import while_holding
 from incidents.schema import incidents as incidents_table
 from incidents.versions import Publication
 from ingest.backoff import Backoff
-from ingest.camera_health import HealthParams, PictureHealth
-from ingest.camera_session import SessionPolicy
+from ingest.camera_health import PictureHealth
 from ingest.camera_worker import CameraWorker
 from ingest.dead_letters import DeadLetters
 from ingest.focus_budget import FocusBudget
 from ingest.sensor_profiles import ProfileSet
 from ingest.sensors import SensorConsumer
-from ingest.snapshot_store import prune_snapshots
+from ingest.snapshot_store import keep_snapshots_within_limits
+from tianwang.camera_detectors import analytics_of as analytics_of
+from tianwang.camera_detectors import frame_detectors as frame_detectors
+from tianwang.camera_detectors import health_params as health_params
+from tianwang.camera_detectors import session_policy as session_policy
+from tianwang.focus_relay import FocusRelay
+from tianwang.followed_sensors import FollowedSensors
 from tianwang.supervise import supervise
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_CHECK_S = 10.0
-SENSOR_REGISTER_S = 30.0
 SNAPSHOT_RETENTION_S = 3600.0
-"""How often the pipeline re-reads the sensor register and stores when each sensor last spoke."""
 REGISTRY_STATUS: dict[str, CameraStatus] = {"blurred": "degraded"}
 """Worker statuses the register has no word of its own for (the reason says which)."""
-
-
-def health_params(settings: Settings) -> HealthParams:
-    """The picture health thresholds from the settings."""
-    return HealthParams(**settings.ingest.health.model_dump(exclude={"offline_after_failures"}))
-
-
-def frame_detectors(
-    settings: Settings, analytics: AnalyticsConfig | None = None
-) -> list[FrameDetector]:
-    """The frame detectors one camera runs, each with its own state.
-
-    Fire and smoke look at the whole picture minus the camera's mask zones; traffic and
-    sanitation run only when the camera's analytics config gives them lines or zones.
-    """
-    config = analytics or AnalyticsConfig()
-    d = settings.detectors
-    found: list[FrameDetector] = []
-    if d.fire.enabled:
-        found.append(FireDetector(FireParams(**d.fire.model_dump(exclude={"enabled"})), config))
-    if d.smoke.enabled:
-        found.append(SmokeDetector(SmokeParams(**d.smoke.model_dump(exclude={"enabled"})), config))
-    background = DualBackground()  # one long/short-term model per camera, shared
-    traffic_params = TrafficParams(**d.traffic.model_dump(exclude={"enabled"}))
-    traffic = TrafficDetector(config, traffic_params, background)
-    if d.traffic.enabled and traffic.continuous:
-        found.append(traffic)
-    if d.sanitation.enabled and config.zones_of("sanitation"):
-        params = DumpingParams(**d.sanitation.model_dump(exclude={"enabled"}))
-        found.append(DumpingDetector(config, params, background))
-    return found
-
-
-def session_policy(settings: Settings) -> SessionPolicy:
-    """How the service opens and samples each camera's stream, from the settings."""
-    i = settings.ingest
-    return SessionPolicy(
-        transport=i.rtsp_transport,
-        open_timeout_s=i.open_timeout_s,
-        read_timeout_s=i.read_timeout_s,
-        focus_fps=i.focus_fps,
-        focus_s=i.focus_s,
-        patrol_every_s=i.patrol_every_s,
-        health_every_s=i.health_every_s,
-        stall_s=i.stall_s,
-    )
 
 
 def publication(settings: Settings) -> Publication:
     """How this deployment stamps its messages."""
     return Publication(settings.delivery.source, settings.delivery.cap_status, settings.county_code)
-
-
-def analytics_of(camera_id: str, stored: dict[str, Any] | None) -> AnalyticsConfig | None:
-    """A camera's analytics config from the registry; a stored one that no longer validates
-    is logged and ignored (fire and smoke still run on the whole picture)."""
-    if not stored:
-        return None
-    try:
-        return AnalyticsConfig.model_validate(stored)
-    except ValidationError as exc:
-        log.error("camera %s: analytics config ignored, it does not validate: %s", camera_id, exc)
-        return None
 
 
 def timings(settings: Settings) -> Timings:
@@ -140,12 +89,28 @@ def snapshot_url(settings: Settings) -> Callable[[str], str]:
     return url
 
 
-class Pipeline:
-    """Every camera worker, the sensor consumer, the incident engine and the publisher."""
+@dataclass(frozen=True, slots=True)
+class Roles:
+    """What one process of the service does.
 
-    def __init__(self, settings: Settings, engine: AsyncEngine) -> None:
+    ``cameras``: "all" enabled cameras (one process, the embedded default), "leased" (the
+    fleet: a share claimed through camera_registry/leases.py) or "none". ``publisher``:
+    "always" drain the outbox and run escalations, "locked" only while holding the
+    PostgreSQL advisory lock (one publisher in the fleet), or "off".
+    """
+
+    cameras: Literal["all", "leased", "none"] = "all"
+    sensors: bool = True
+    publisher: Literal["always", "locked", "off"] = "always"
+
+
+class Pipeline:
+    """The camera workers, the sensor consumer, the incident engine and the publisher."""
+
+    def __init__(self, settings: Settings, engine: AsyncEngine, roles: Roles = Roles()) -> None:
         self.settings = settings
         self.engine = engine
+        self.roles = roles
         self.detections: asyncio.Queue[Detection] = asyncio.Queue()
         self.incidents = IncidentEngine(
             engine,
@@ -155,60 +120,141 @@ class Pipeline:
             focus=self._focus,
         )
         self.sensor_rules = SensorRules(RuleParams(**settings.sensors.rules.model_dump()))
-        self.workers: list[CameraWorker] = []
+        self._cameras: dict[str, tuple[CameraWorker, asyncio.Task[None]]] = {}
         self.focus_budget = FocusBudget(settings.ingest.focus_budget)
         self.sensors: SensorConsumer | None = None
+        self.leases: LeaseKeeper | None = None
+        self.relay: FocusRelay | None = None
+        """Focus requests to and from the other workers (leased cameras on PostgreSQL)."""
+        self._sending: set[asyncio.Task[None]] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._http: httpx.AsyncClient | None = None
-        self._known_sensors: set[str] = set()
-        self._last_seen: dict[str, datetime] = {}
+        self.followed_sensors = FollowedSensors(engine, self.sensor_rules)
+        self._policy = session_policy(settings)
+
+    @property
+    def workers(self) -> list[CameraWorker]:
+        """The camera workers running in this process now."""
+        return [worker for worker, _ in self._cameras.values()]
 
     async def __aenter__(self) -> "Pipeline":
         s = self.settings
         self._http = httpx.AsyncClient()
-        publisher = OutboxPublisher(self.engine, s.delivery, self._http, s.mqtt)
         self._spawn("incidents", self._record_detections)
-        self._spawn(
-            "escalation", lambda: self.incidents.run_escalation(s.incidents.escalation_check_s)
-        )
-        self._spawn("publisher", publisher.run)
-        await self.refresh_sensors()
+        if self.roles.publisher != "off":
+            publisher = OutboxPublisher(self.engine, s.delivery, self._http, s.mqtt)
+            escalation = partial(self.incidents.run_escalation, s.incidents.escalation_check_s)
+
+            async def publish() -> None:
+                await asyncio.gather(publisher.run(), escalation())
+
+            if self.roles.publisher == "locked":
+                key, check_s = s.fleet.publisher_lock_key, s.fleet.renew_s
+                self._spawn("publisher", partial(while_holding, self.engine, key, publish, check_s))
+            else:
+                self._spawn("publisher", publish)
+        if self.roles.sensors:
+            await self._start_sensors()
+        if self.roles.cameras != "none":
+            i = s.ingest
+            retention = partial(
+                keep_snapshots_within_limits,
+                Path(s.data_dir) / "snapshots",
+                i.snapshot_keep_days * 86400,
+                int(i.snapshot_max_mb * 2**20),
+                SNAPSHOT_RETENTION_S,
+            )
+            self._spawn("snapshot retention", retention)
+        if self.roles.cameras == "all":
+            watched, _ = await list_cameras(self.engine, CameraFilter(enabled=True))
+            for camera in watched:
+                await self.watch(camera)
+        elif self.roles.cameras == "leased":
+            f = s.fleet
+            store = LeaseStore(
+                self.engine, self.worker_name, capacity=f.capacity, lease_s=f.lease_s
+            )
+            self.leases = LeaseKeeper(
+                store,
+                self._watch_lease,
+                self.unwatch,
+                renew_s=f.renew_s,
+                rebalance_step=f.rebalance_step,
+            )
+            self._spawn("leases", self.leases.run)
+            if self.engine.dialect.name == "postgresql":
+                self.relay = FocusRelay(self.engine, self.focus_here)
+                self._spawn("focus relay", self.relay.run)
+        log.info("pipeline: %d cameras, roles %s", len(self._cameras), self.roles)
+        return self
+
+    @property
+    def worker_name(self) -> str:
+        """This worker's name in the fleet (the host name unless configured)."""
+        return self.settings.fleet.worker_name or socket.gethostname()
+
+    async def _start_sensors(self) -> None:
+        s = self.settings
+        await self.followed_sensors.refresh()
         dead_letters = DeadLetters(self.engine, max_bytes=s.sensors.dead_letter_max_bytes)
         self.sensors = SensorConsumer(
             s.mqtt,
             self.on_reading,
-            self.is_known_sensor,
+            self.followed_sensors.is_known,
             profiles=ProfileSet(s.mqtt.topic_prefix, s.sensors.profiles),
             dead_letters=dead_letters,
         )
         self._spawn("dead letters", dead_letters.run)
         self._spawn("sensors", self.sensors.run)
         self._spawn("sensor heartbeats", self._watch_heartbeats)
-        self._spawn("sensor register", self._follow_sensor_register)
-        self._spawn("snapshot retention", self._keep_snapshots_within_limits)
-        policy = session_policy(s)
-        watched, _ = await list_cameras(self.engine, CameraFilter(enabled=True))
-        for camera in watched:
-            if not camera.rtsp_sub:
-                log.warning("camera %s has no stream URL in the registry; not watched", camera.id)
-                continue
-            worker = CameraWorker(
-                camera.id,
-                await open_url(self.engine, camera.id),
-                frame_detectors(s, analytics_of(camera.id, camera.analytics)),
-                self.detections.put_nowait,
-                policy,
-                Backoff(s.ingest.reconnect_initial_s, s.ingest.reconnect_max_s),
-                Path(s.data_dir) / "snapshots",
-                on_status=self.on_camera_status,
-                health=PictureHealth(health_params(s)),
-                offline_after=s.ingest.health.offline_after_failures,
-                budget=self.focus_budget,
-            )
-            self.workers.append(worker)
-            self._spawn(f"camera {camera.id}", worker.run)
-        log.info("pipeline: %d cameras, %d sensors", len(self.workers), len(self._known_sensors))
-        return self
+        self._spawn("sensor register", self.followed_sensors.follow)
+        log.info("pipeline: %d sensors known", len(self.followed_sensors))
+
+    async def watch(self, camera: CameraRecord, epoch: int = 0) -> None:
+        """Start analysing one camera here; its detections carry ``epoch`` (its lease's)."""
+        s = self.settings
+        if not camera.rtsp_sub:
+            log.warning("camera %s has no stream URL in the registry; not watched", camera.id)
+            return
+        if camera.id in self._cameras:
+            await self.unwatch(camera.id)
+
+        def sink(detection: Detection) -> None:
+            self.detections.put_nowait(dataclasses.replace(detection, epoch=epoch))
+
+        worker = CameraWorker(
+            camera.id,
+            await open_url(self.engine, camera.id),
+            frame_detectors(s, analytics_of(camera.id, camera.analytics)),
+            sink,
+            self._policy,
+            Backoff(s.ingest.reconnect_initial_s, s.ingest.reconnect_max_s),
+            Path(s.data_dir) / "snapshots",
+            on_status=partial(self.on_camera_status, epoch=epoch),
+            health=PictureHealth(health_params(s)),
+            offline_after=s.ingest.health.offline_after_failures,
+            budget=self.focus_budget,
+        )
+        name = f"camera {camera.id}"
+        self._cameras[camera.id] = (
+            worker,
+            asyncio.create_task(supervise(name, worker.run), name=name),
+        )
+
+    async def unwatch(self, camera_id: str) -> None:
+        """Stop analysing one camera here; returns once its stream is closed."""
+        found = self._cameras.pop(camera_id, None)
+        if found is not None:
+            found[1].cancel()
+            await asyncio.gather(found[1], return_exceptions=True)
+
+    async def _watch_lease(self, lease: Lease) -> None:
+        try:
+            camera = await get_camera(self.engine, lease.camera_id)
+        except (sa.exc.SQLAlchemyError, LookupError) as exc:
+            log.error("camera %s: leased but not readable: %s", lease.camera_id, exc)
+            return
+        await self.watch(camera, lease.epoch)
 
     async def __aexit__(
         self,
@@ -220,6 +266,9 @@ class Pipeline:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        if self.leases is not None:
+            await self.leases.leave()  # stops every camera, then frees the leases
+        await asyncio.gather(*(self.unwatch(camera_id) for camera_id in list(self._cameras)))
         if self._http is not None:
             await self._http.aclose()
 
@@ -227,63 +276,28 @@ class Pipeline:
         self._tasks.append(asyncio.create_task(supervise(name, run), name=name))
 
     def _focus(self, camera_ids: list[str], seconds: float) -> None:
-        wanted = set(camera_ids)
-        for worker in self.workers:
-            if worker.camera_id in wanted:
-                worker.request_focus(seconds, snapshot=True)
-        log.info("focus asked for cameras %s for %g s", sorted(wanted), seconds)
+        self.focus_here(camera_ids, seconds)
+        if self.relay is not None:  # the cameras may run on other workers of the fleet
+            task = asyncio.create_task(self.relay.send(camera_ids, seconds))
+            self._sending.add(task)
+            task.add_done_callback(self._sent)
 
-    async def refresh_sensors(self) -> None:
-        """Take the sensor register as it is now: new sensors known, disabled or removed ones
-        unknown (their messages become dead letters), each judged by its own heartbeat
-        window and thresholds."""
-        live = {s.id: s for s in await list_sensors(self.engine) if s.enabled}
-        for gone in self._known_sensors - set(live):
-            self.sensor_rules.unwatch(gone)
-        for sensor in live.values():
-            self.sensor_rules.watch(sensor.id, sensor.heartbeat_s, sensor.thresholds)
-        self._known_sensors.clear()
-        self._known_sensors.update(live)
+    def _sent(self, task: asyncio.Task[None]) -> None:
+        self._sending.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("focus relay: request not sent: %s", task.exception())
 
-    async def _follow_sensor_register(self) -> None:
-        while True:
-            await asyncio.sleep(SENSOR_REGISTER_S)
-            with contextlib.suppress(sa.exc.SQLAlchemyError):
-                await self.store_last_seen()
-                await self.refresh_sensors()
-
-    async def _keep_snapshots_within_limits(self) -> None:
-        i = self.settings.ingest
-        folder = Path(self.settings.data_dir) / "snapshots"
-        while True:
-            pruned = await asyncio.to_thread(
-                prune_snapshots,
-                folder,
-                i.snapshot_keep_days * 86400,
-                int(i.snapshot_max_mb * 2**20),
-            )
-            if pruned.removed:
-                log.info(
-                    "snapshots: removed %d (%.1f MB); %d kept (%.1f MB)",
-                    pruned.removed,
-                    pruned.freed_bytes / 2**20,
-                    pruned.kept,
-                    pruned.kept_bytes / 2**20,
-                )
-            await asyncio.sleep(SNAPSHOT_RETENTION_S)
-
-    async def store_last_seen(self) -> None:
-        """Write when each sensor last spoke (batched: the readings since the last call)."""
-        seen, self._last_seen = self._last_seen, {}
-        await touch_sensors(self.engine, seen)
-
-    def is_known_sensor(self, sensor_id: str) -> bool:
-        """True for an enabled sensor of the register (as last refreshed)."""
-        return sensor_id in self._known_sensors
+    def focus_here(self, camera_ids: list[str], seconds: float) -> None:
+        """Focus (and a snapshot) for those of these cameras that run in this process."""
+        here = sorted(set(camera_ids) & set(self._cameras))
+        for camera_id in here:
+            self._cameras[camera_id][0].request_focus(seconds, snapshot=True)
+        if here:
+            log.info("focus asked for cameras %s for %g s", here, seconds)
 
     async def on_reading(self, reading: Reading) -> None:
         """One sensor reading: noted as the sensor's last word, then through the rules."""
-        self._last_seen[reading.device_id] = reading.at
+        self.followed_sensors.heard(reading)
         # Committed before returning, so the consumer acknowledges a message only once its
         # detections are stored: a crash in between means a redelivery, never a loss.
         for detection in self.sensor_rules.evaluate(reading):
@@ -295,13 +309,19 @@ class Pipeline:
             for detection in self.sensor_rules.silent(datetime.now(UTC)):
                 await self._record(detection)
 
-    async def on_camera_status(self, camera_id: str, status: str, reason: str | None) -> None:
+    async def on_camera_status(
+        self, camera_id: str, status: str, reason: str | None, *, epoch: int = 0
+    ) -> None:
         """A camera worker's status change: the register's status and history, and a
         ``camera.<status>`` health incident, or the health incidents it ends resolved.
 
         "online" resolves every health incident of the camera; "offline" resolves none
         (the picture is unknown while it is away); a picture fault resolves the others.
+        A worker that lost the camera's lease (``epoch``) changes nothing.
         """
+        with contextlib.suppress(sa.exc.SQLAlchemyError):  # unreadable: _record checks again
+            if not await self._admitted("camera", camera_id, epoch):
+                return
         log.info("camera %s is %s%s", camera_id, status, f" ({reason})" if reason else "")
         registry_status = REGISTRY_STATUS.get(status, status)
         registry_reason = f"{status}: {reason}" if status in REGISTRY_STATUS else reason
@@ -313,7 +333,8 @@ class Pipeline:
             await self._resolve_camera_health(camera_id, keep, note)
         if status != "online":
             at = datetime.now(UTC)
-            await self._record(Detection(f"camera.{status}", "camera", camera_id, at, 1.0))
+            detection = Detection(f"camera.{status}", "camera", camera_id, at, 1.0, epoch=epoch)
+            await self._record(detection)
 
     async def _resolve_camera_health(self, camera_id: str, keep: str | None, note: str) -> None:
         t = incidents_table.c
@@ -344,10 +365,20 @@ class Pipeline:
         while True:
             await self._record(await self.detections.get())
 
+    async def _admitted(self, source_kind: str, source_id: str, epoch: int) -> bool:
+        """Fencing: a camera's detection is recorded only while its lease epoch is ours."""
+        if self.leases is None or source_kind != "camera":
+            return True
+        return await self.leases.admits(source_id, epoch)
+
     async def _record(self, detection: Detection) -> None:
         backoff = Backoff(0.2, 10.0)
         while True:  # a detection is never dropped because the database hiccuped
             try:
+                if not await self._admitted(
+                    detection.source_kind, detection.source_id, detection.epoch
+                ):
+                    return
                 await self.incidents.record(detection)
                 return
             except sa.exc.SQLAlchemyError as exc:

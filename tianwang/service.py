@@ -3,7 +3,10 @@
 import asyncio
 import contextlib
 import logging
+import signal
+import socket
 from pathlib import Path
+from typing import Literal
 
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -16,7 +19,7 @@ from camera_registry.seed import load_devices, read_devices
 from config.settings import Settings
 from tianwang.broker import mqtt_broker
 from tianwang.migrate import upgrade
-from tianwang.pipeline import Pipeline, publication
+from tianwang.pipeline import Pipeline, Roles, publication
 
 log = logging.getLogger(__name__)
 
@@ -48,21 +51,71 @@ def api_app(engine: AsyncEngine, settings: Settings) -> FastAPI:
     )
 
 
-async def serve(settings: Settings) -> None:
-    """Run until cancelled."""
+Role = Literal["api", "publisher", "worker", "all"]
+ROLES: tuple[Role, ...] = ("api", "publisher", "worker", "all")
+
+
+def pipeline_roles(role: Role, dialect: str) -> Roles | None:
+    """What the pipeline of a process in ``role`` does on this database (None: no pipeline).
+
+    Workers claim cameras through leases; on PostgreSQL the publisher drains the outbox only
+    while it holds the advisory lock, on SQLite (one machine) it simply does.
+    """
+    publisher: Literal["always", "locked"] = "locked" if dialect == "postgresql" else "always"
+    if role == "api":
+        return None
+    if role == "publisher":
+        return Roles(cameras="none", sensors=False, publisher=publisher)
+    if role == "worker":
+        return Roles(cameras="leased", sensors=True, publisher="off")
+    return Roles(cameras="leased", sensors=True, publisher=publisher)
+
+
+def fleet_settings(settings: Settings, name: str | None, capacity: int | None) -> Settings:
+    """The settings with this worker's name and capacity; its MQTT client id carries the
+    name, so workers sharing one broker (and one shared-subscription group) never collide."""
+    fleet = settings.fleet.model_copy(
+        update={k: v for k, v in (("worker_name", name), ("capacity", capacity)) if v is not None}
+    )
+    client_id = f"{settings.mqtt.client_id}-{fleet.worker_name or socket.gethostname()}"
+    mqtt = settings.mqtt.model_copy(update={"client_id": client_id})
+    return settings.model_copy(update={"fleet": fleet, "mqtt": mqtt})
+
+
+async def stop_requested() -> None:
+    """Return on SIGTERM or SIGINT, so a stop unwinds cleanly (a worker frees its leases)."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+    log.info("stopping")
+
+
+async def serve(settings: Settings, role: Role = "all") -> None:
+    """Run ``role`` (the API, the publisher, a camera and sensor worker, or all) until
+    cancelled; a worker frees its camera leases on the way out."""
     engine = await prepared_engine(settings)
+    roles = pipeline_roles(role, engine.dialect.name)
     try:
         async with contextlib.AsyncExitStack() as stack:
             broker = await stack.enter_async_context(mqtt_broker(settings.mqtt))
-            url = await stack.enter_async_context(
-                serve_app(
-                    create_app(engine, settings.county_code, auth=settings.auth),
-                    settings.api.host,
-                    settings.api.port,
+            if role in ("api", "all"):
+                url = await stack.enter_async_context(
+                    serve_app(
+                        create_app(engine, settings.county_code, auth=settings.auth),
+                        settings.api.host,
+                        settings.api.port,
+                    )
                 )
-            )
-            await stack.enter_async_context(Pipeline(settings, engine))
-            log.info("serving: API %s (docs %s/docs), MQTT %s broker", url, url, broker)
-            await asyncio.Event().wait()
+                log.info("serving: API %s (docs %s/docs)", url, url)
+            if roles is not None:
+                await stack.enter_async_context(Pipeline(settings, engine, roles))
+            log.info("serving: role %s, MQTT %s broker", role, broker)
+            await stop_requested()
     finally:
         await engine.dispose()
