@@ -279,15 +279,20 @@ class OutboxPublisher:
         if self._mqtt_settings is None:
             return Failure("no_broker", "no MQTT broker configured for grid alerts")
         topic = f"{self._mqtt_settings.topic_prefix}/alerts/grid/{grid_id}"
+        client: aiomqtt.Client | None = None
         try:
-            if self._mqtt is None:
-                self._mqtt = await self._mqtt_stack.enter_async_context(
-                    broker_client(self._mqtt_settings, "alerts")
-                )
-            await self._mqtt.publish(topic, body, qos=1, timeout=self._settings.timeout_s)
+            async with self._mqtt_lock:  # deliveries run concurrently: one connection for all
+                if self._mqtt is None:
+                    self._mqtt = await self._mqtt_stack.enter_async_context(
+                        broker_client(self._mqtt_settings, "alerts")
+                    )
+                client = self._mqtt
+            await client.publish(topic, body, qos=1, timeout=self._settings.timeout_s)
         except aiomqtt.MqttError as exc:
-            await self._mqtt_stack.aclose()
-            self._mqtt_stack = contextlib.AsyncExitStack()
-            self._mqtt = None
+            async with self._mqtt_lock:
+                if self._mqtt is client:  # not already replaced by another delivery
+                    await self._mqtt_stack.aclose()
+                    self._mqtt_stack = contextlib.AsyncExitStack()
+                    self._mqtt = None
             return Failure("unreachable", f"MQTT {topic}: {exc}")
         return None
