@@ -36,6 +36,13 @@ class FleetSettings(Section):
         le=10_000,
         description="Cameras a worker above its fair share releases per round (gentle rebalance).",
     )
+    local_workers: int = Field(
+        0,
+        ge=0,
+        le=256,
+        description="Camera worker processes `tianwang serve` runs on this machine, itself "
+        "included (they share the cameras by lease). 0: one per core.",
+    )
     publisher_lock_key: int = Field(
         0x7469616E77616E,  # "tianwan"
         description="PostgreSQL advisory lock key held by the one process draining the outbox.",

@@ -177,7 +177,11 @@ async def _scenario(
             client0, server0 = tree_cpu_s(os.getpid()), tree_cpu_s(rtsp.pid)
             while time.monotonic() - started < minutes * 60:
                 await asyncio.sleep(SAMPLE_S)
-                statuses = Tally((await _statuses(engine)).values())
+                try:
+                    statuses = Tally((await _statuses(engine)).values())
+                except sa.exc.SQLAlchemyError as exc:  # a busy moment: the next sample
+                    progress(f"sample skipped: {exc}")
+                    continue
                 progress(f"{time.monotonic() - started:5.0f} s  {dict(statuses)}  {resources()}")
             window = time.monotonic() - started
             client_ms = 1000 * (tree_cpu_s(os.getpid()) - client0) / (len(live) * window)

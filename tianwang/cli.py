@@ -63,7 +63,7 @@ def serve(
     api = settings.api.model_copy(
         update={k: v for k, v in (("host", host), ("port", port)) if v is not None}
     )
-    _run(run_service(settings.model_copy(update={"api": api}), role))
+    _run(run_service(settings.model_copy(update={"api": api}), role, config_file=config))
 
 
 @app.command()
@@ -73,6 +73,9 @@ def worker(
         int | None,
         typer.Option(min=0, max=100_000, help="Most cameras it analyses (default from settings)."),
     ] = None,
+    sensors: Annotated[
+        bool, typer.Option(help="Also consume sensor messages (off for serve's local workers).")
+    ] = True,
     config: ConfigOption = None,
 ) -> None:
     """Claim a share of the cameras by lease and analyse them, and consume sensors (no API)."""
@@ -86,7 +89,7 @@ def worker(
     except ValueError as exc:
         typer.echo(f"--name: {exc}", err=True)
         raise typer.Exit(2) from exc
-    _run(run_service(settings, "worker"))
+    _run(run_service(settings, "worker", sensors=sensors))
 
 
 @app.command()

@@ -60,6 +60,7 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_CHECK_S = 10.0
 SNAPSHOT_RETENTION_S = 3600.0
+STATUS_WRITE_TRIES = 5
 REGISTRY_STATUS: dict[str, CameraStatus] = {"blurred": "degraded"}
 """Worker statuses the register has no word of its own for (the reason says which)."""
 
@@ -122,6 +123,7 @@ class Pipeline:
         self.sensor_rules = SensorRules(RuleParams(**settings.sensors.rules.model_dump()))
         self._cameras: dict[str, tuple[CameraWorker, asyncio.Task[None]]] = {}
         self.focus_budget = FocusBudget(settings.ingest.focus_budget)
+        self._statuses: asyncio.Queue[tuple[str, str, str | None, int]] = asyncio.Queue()
         self.sensors: SensorConsumer | None = None
         self.leases: LeaseKeeper | None = None
         self.relay: FocusRelay | None = None
@@ -141,6 +143,7 @@ class Pipeline:
         s = self.settings
         self._http = httpx.AsyncClient()
         self._spawn("incidents", self._record_detections)
+        self._spawn("camera statuses", self._record_statuses)
         if self.roles.publisher != "off":
             publisher = OutboxPublisher(self.engine, s.delivery, self._http, s.mqtt)
             escalation = partial(self.incidents.run_escalation, s.incidents.escalation_check_s)
@@ -230,7 +233,7 @@ class Pipeline:
             self._policy,
             Backoff(s.ingest.reconnect_initial_s, s.ingest.reconnect_max_s),
             Path(s.data_dir) / "snapshots",
-            on_status=partial(self.on_camera_status, epoch=epoch),
+            on_status=partial(self._queue_status, epoch=epoch),
             health=PictureHealth(health_params(s)),
             offline_after=s.ingest.health.offline_after_failures,
             budget=self.focus_budget,
@@ -325,8 +328,15 @@ class Pipeline:
         log.info("camera %s is %s%s", camera_id, status, f" ({reason})" if reason else "")
         registry_status = REGISTRY_STATUS.get(status, status)
         registry_reason = f"{status}: {reason}" if status in REGISTRY_STATUS else reason
-        with contextlib.suppress(sa.exc.SQLAlchemyError):
-            await set_camera_status(self.engine, camera_id, registry_status, registry_reason)  # type: ignore[arg-type]
+        for attempt in range(STATUS_WRITE_TRIES):  # a busy SQLite writer is worth a retry
+            try:
+                await set_camera_status(self.engine, camera_id, registry_status, registry_reason)  # type: ignore[arg-type]
+                break
+            except sa.exc.SQLAlchemyError as exc:
+                log.warning(
+                    "camera %s: status not stored (try %d): %s", camera_id, attempt + 1, exc
+                )
+                await asyncio.sleep(0.2 * 2**attempt)
         if status != "offline":
             keep = None if status == "online" else f"camera.{status}"
             note = "stream and picture normal again" if keep is None else f"camera is {status}"
@@ -360,6 +370,19 @@ class Pipeline:
                 log.info("incident %s (%s) resolved: %s", row.id, row.type, note)
         except (sa.exc.SQLAlchemyError, TransitionRefused, IncidentNotFound) as exc:
             log.error("camera %s: could not resolve its health incidents: %s", camera_id, exc)
+
+    async def _queue_status(
+        self, camera_id: str, status: str, reason: str | None, *, epoch: int = 0
+    ) -> None:
+        # One task writes the status changes of every camera, in order: when the county's
+        # streaming cameras all drop at once, hundreds of concurrent transactions would only
+        # queue for SQLite's single writer (and exhaust the connection pool).
+        self._statuses.put_nowait((camera_id, status, reason, epoch))
+
+    async def _record_statuses(self) -> None:
+        while True:
+            camera_id, status, reason, epoch = await self._statuses.get()
+            await self.on_camera_status(camera_id, status, reason, epoch=epoch)
 
     async def _record_detections(self) -> None:
         while True:

@@ -18,6 +18,7 @@ from camera_registry.place_seed import load_places, read_places
 from camera_registry.seed import load_devices, read_devices
 from config.settings import Settings
 from tianwang.broker import mqtt_broker
+from tianwang.local_workers import local_workers, worker_count
 from tianwang.migrate import upgrade
 from tianwang.pipeline import Pipeline, Roles, publication
 
@@ -55,7 +56,7 @@ Role = Literal["api", "publisher", "worker", "all"]
 ROLES: tuple[Role, ...] = ("api", "publisher", "worker", "all")
 
 
-def pipeline_roles(role: Role, dialect: str) -> Roles | None:
+def pipeline_roles(role: Role, dialect: str, *, sensors: bool = True) -> Roles | None:
     """What the pipeline of a process in ``role`` does on this database (None: no pipeline).
 
     Workers claim cameras through leases; on PostgreSQL the publisher drains the outbox only
@@ -67,8 +68,8 @@ def pipeline_roles(role: Role, dialect: str) -> Roles | None:
     if role == "publisher":
         return Roles(cameras="none", sensors=False, publisher=publisher)
     if role == "worker":
-        return Roles(cameras="leased", sensors=True, publisher="off")
-    return Roles(cameras="leased", sensors=True, publisher=publisher)
+        return Roles(cameras="leased", sensors=sensors, publisher="off")
+    return Roles(cameras="leased", sensors=sensors, publisher=publisher)
 
 
 def fleet_settings(settings: Settings, name: str | None, capacity: int | None) -> Settings:
@@ -96,11 +97,18 @@ async def stop_requested() -> None:
     log.info("stopping")
 
 
-async def serve(settings: Settings, role: Role = "all") -> None:
+async def serve(
+    settings: Settings,
+    role: Role = "all",
+    *,
+    sensors: bool = True,
+    config_file: Path | None = None,
+) -> None:
     """Run ``role`` (the API, the publisher, a camera and sensor worker, or all) until
-    cancelled; a worker frees its camera leases on the way out."""
+    cancelled; a worker frees its camera leases on the way out. ``all`` also runs the
+    machine's other camera workers (``fleet.local_workers``: one per core by default)."""
     engine = await prepared_engine(settings)
-    roles = pipeline_roles(role, engine.dialect.name)
+    roles = pipeline_roles(role, engine.dialect.name, sensors=sensors)
     try:
         async with contextlib.AsyncExitStack() as stack:
             broker = await stack.enter_async_context(mqtt_broker(settings.mqtt))
@@ -115,6 +123,10 @@ async def serve(settings: Settings, role: Role = "all") -> None:
                 log.info("serving: API %s (docs %s/docs)", url, url)
             if roles is not None:
                 await stack.enter_async_context(Pipeline(settings, engine, roles))
+            if role == "all":
+                name = settings.fleet.worker_name or socket.gethostname()
+                extra = worker_count(settings.fleet.local_workers) - 1
+                await stack.enter_async_context(local_workers(name, extra, config_file))
             log.info("serving: role %s, MQTT %s broker", role, broker)
             await stop_requested()
     finally:

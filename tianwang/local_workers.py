@@ -1,0 +1,76 @@
+"""`tianwang serve` on one machine: one camera worker per core.
+
+Decoding and analysing run Python code between PyAV calls, so one process uses about one
+core. ``serve`` therefore starts ``count - 1`` extra ``tianwang worker`` processes beside
+itself; all of them share the register's cameras through the same leases as a fleet of
+machines does (camera_registry/leases.py). The extra workers leave the sensors to ``serve`` itself (one consumer
+takes thousands of messages a second, and a broker without MQTT 5 shared subscriptions
+would hand each consumer every message). A worker that dies is started again after a pause; each dies with the
+``serve`` that started it (Linux parent-death signal), so a killed ``serve`` leaves no
+orphan holding leases.
+"""
+
+import asyncio
+import contextlib
+import ctypes
+import logging
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+RESTART_AFTER_S = 2.0
+_PR_SET_PDEATHSIG = 1
+
+
+def worker_count(configured: int) -> int:
+    """How many camera worker processes in all: ``configured``, or one per core for 0."""
+    return configured if configured > 0 else max(1, len(os.sched_getaffinity(0)))
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+async def _keep_running(name: str, config: Path | None) -> None:
+    tianwang = str(Path(sys.executable).with_name("tianwang"))
+    command = [tianwang, "worker", "--name", name, "--no-sensors"]
+    if config is not None:
+        command += ["--config", str(config)]
+    while True:
+        process = await asyncio.create_subprocess_exec(*command, preexec_fn=_die_with_parent)
+        try:
+            code = await process.wait()
+        except asyncio.CancelledError:
+            if process.returncode is None:
+                process.terminate()  # a clean stop frees its leases
+                try:
+                    async with asyncio.timeout(15):
+                        await process.wait()
+                except TimeoutError:
+                    process.kill()
+                    await process.wait()
+            raise
+        log.error("local worker %s exited with %s; starting it again", name, code)
+        await asyncio.sleep(RESTART_AFTER_S)
+
+
+@contextlib.asynccontextmanager
+async def local_workers(
+    base_name: str, extra: int, config: Path | None
+) -> AsyncIterator[list[str]]:
+    """Run ``extra`` worker processes named ``{base_name}-w{n}`` while the block runs."""
+    names = [f"{base_name}-w{n}" for n in range(1, extra + 1)]
+    tasks = [asyncio.create_task(_keep_running(name, config), name=name) for name in names]
+    if names:
+        log.info("local camera workers: %s", ", ".join(names))
+    try:
+        yield names
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
