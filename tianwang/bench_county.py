@@ -16,6 +16,7 @@ import os
 import tempfile
 import threading
 import time
+import uuid
 from collections import Counter as Tally
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -125,10 +126,20 @@ async def bench_county(
 ) -> dict[str, Any]:
     """Run the scenario and return its figures."""
     with tempfile.TemporaryDirectory(prefix="tw-county-") as tmp:
+        tag = uuid.uuid4().hex[:8]
+        mqtt = settings.mqtt.model_copy(  # a broker shared with others: topics of our own
+            update={
+                "client_id": f"tw-county-{tag}",
+                "topic_prefix": f"tianwang-county-{tag}/v1",
+                "shared_group": f"county-{tag}",
+                "session_expiry_s": 0,
+            }
+        )
         run = settings.model_copy(
             update={
                 "data_dir": Path(tmp),
                 "database_url": f"sqlite+aiosqlite:///{Path(tmp) / 'county.db'}",
+                "mqtt": mqtt,
             }
         )
         engine = open_engine(run.resolved_database_url)
