@@ -39,7 +39,9 @@ def convex_hull(points: Iterable[LatLon]) -> list[LatLon]:
     return lower[:-1] + upper[:-1]
 
 
-def grid_outline(points: Iterable[LatLon], margin_m: float = 80.0, sides: int = 12) -> list[LatLon]:
+def grid_outline(
+    points: Iterable[LatLon], margin_m: float = 120.0, sides: int = 12
+) -> list[LatLon]:
     """The hull of ``points`` grown by ``margin_m`` metres: a polygon of (lat, lon), rounded to
     1e-6°. Empty when there are no points."""
     given = list(points)

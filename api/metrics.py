@@ -20,9 +20,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.dependencies import get_engine
 from camera_registry.schema import cameras
+from incidents import metrics as incident_metrics
 from incidents.schema import incidents, outbox
+from ingest import metrics as ingest_metrics
 
 router = APIRouter(tags=["metrics"])
+# The families of every room are registered even in a process that only serves the API,
+# so a dashboard's queries find them (at zero) whichever process is scraped.
+REGISTERED_FAMILIES = (ingest_metrics, incident_metrics)
 
 REQUESTS = Counter(
     "tianwang_api_requests",

@@ -1,4 +1,5 @@
-"""The console in real headless Chromium: log in, see an incident arrive live, acknowledge it.
+"""The console in real headless Chromium: log in, see an incident arrive live, acknowledge it;
+see it on the offline map; open a camera and watch its live view over WebRTC.
 
 Chromium is driven over its DevTools protocol (a WebSocket), so nothing but Debian's
 ``chromium`` is needed. Set TIANWANG_SCREENSHOTS=DIR to keep the screenshots.
@@ -24,11 +25,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api.app import create_app
 from api.auth_model import Role
 from api.auth_store import add_user
+from api.live_video import LiveVideo
 from api.server import serve_app
+from camera_registry.camera_store import set_stream_url
 from camera_registry.schema import cameras
 from detectors.model import Detection
 from incidents.engine import IncidentEngine
 from incidents.schema import incident_transitions, incidents
+from simulator.clips import Scene
+from simulator.rtsp import RtspSimulator
 from tests.conftest import PUB
 
 pytestmark = pytest.mark.integration
@@ -199,6 +204,20 @@ async def test_an_operator_sees_an_incident_arrive_live_and_acknowledges_it_by_k
 
         await page.js(f"location.hash = '#/incident/{opened.incident_id}'; true")
         await page.wait_for("document.querySelectorAll('#detail-view .timeline li').length === 2")
+        dot = f'#incident-map [data-incident-dot="{opened.incident_id}"]'
+        await page.wait_for(f"document.querySelector('{dot}.focus')")  # ringed on the map
+        areas = await page.js(
+            "[...document.querySelectorAll('#incident-map .grid-area')].map(g => g.dataset.grid)"
+        )
+        assert GRID_BGY in areas and len(areas) >= 3  # every grid with points, drawn offline
+        inside = await page.js(
+            f"(() => {{ const r = document.querySelector('{dot} rect').getBoundingClientRect();"
+            f" const g = document.querySelector('#incident-map [data-grid=\"{GRID_BGY}\"] polygon');"
+            " const svg = g.ownerSVGElement, p = svg.createSVGPoint();"
+            " p.x = r.x + r.width / 2; p.y = r.y + r.height / 2;"
+            " return g.isPointInFill(p.matrixTransform(g.getScreenCTM().inverse())); })()"
+        )
+        assert inside is True  # the incident sits inside its grid's area
         await page.screenshot(shots / "incident.png")
 
         await page.js("location.hash = '#/health'; true")
@@ -240,3 +259,61 @@ async def test_a_grid_worker_does_not_see_another_grids_incident_in_the_console(
         )
         assert steps == ["on_site", "resolved"]
         assert await page.js("document.querySelector('#nav-health').hidden") is True
+        await page.js(f"location.hash = '#/incident/{other.incident_id}'; true")
+        await page.wait_for("document.querySelector('#detail-view .error')")  # 404 to them
+        await page.js("location.hash = '#/map'; true")
+        await page.wait_for("document.querySelector('#map-view svg')")
+        grids = await page.js(
+            "[...document.querySelectorAll('#map-view .grid-area')].map(g => g.dataset.grid)"
+        )
+        assert grids == [GRID_BGY]
+        dots = await page.js(
+            "[...document.querySelectorAll('#map-view [data-incident-dot]')]"
+            ".map(d => d.dataset.incidentDot)"
+        )
+        assert dots == [own.incident_id]
+        await page.js("location.hash = '#/camera/cam-nmy-01'; true")
+        await page.wait_for("document.querySelector('#camera-view .error')")
+        assert not await page.js("!!document.querySelector('#live-video')")
+
+
+@pytest.fixture
+async def live_console(
+    engine: AsyncEngine, clips: dict[Scene, Path], rtsp_ready: None
+) -> AsyncIterator[tuple[str, LiveVideo]]:
+    async with RtspSimulator({"street": clips[Scene.STREET]}, fps=10) as simulator:
+        await set_stream_url(engine, "cam-bgy-01", simulator.url("street"))
+        app = create_app(engine, live_interval_s=0.5)
+        async with serve_app(app, "127.0.0.1", 0) as url:
+            yield f"{url}/console/", app.state.live_video
+
+
+async def test_an_operator_opens_a_camera_from_the_health_wall_and_its_video_plays(
+    live_console: tuple[str, LiveVideo], engine: AsyncEngine, tmp_path: Path
+) -> None:
+    url, live = live_console
+    shots = Path(os.environ.get("TIANWANG_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    await add_user(engine, "op1", Role.operator, display_name="值班员 张", password=PASSWORD)
+    async with chromium(tmp_path / "profile") as page:
+        await log_in(page, url, "op1", PASSWORD)
+        await page.js("location.hash = '#/health'; true")
+        await page.press_enter_on('[data-camera="cam-bgy-01"]')  # by keyboard
+        await page.wait_for("location.hash === '#/camera/cam-bgy-01'")
+        await page.wait_for("document.querySelector('#live-video')?.videoWidth > 0", seconds=30)
+        decoded = await page.js(
+            "viewing.pc.getStats().then(stats => [...stats.values()]"
+            ".filter(s => s.type === 'inbound-rtp' && s.kind === 'video')"
+            ".reduce((n, s) => n + (s.framesDecoded || 0), 0))"
+        )
+        assert decoded > 0
+        await page.wait_for(
+            "document.querySelector('#live-video').currentTime > 1", seconds=15
+        )  # it keeps playing
+        assert live.upstream_count == 1 and live.viewer_count("cam-bgy-01") == 1
+        await page.screenshot(shots / "live.png")
+
+        await page.js("location.hash = '#/queue'; true")  # leaving the page leaves the view
+        async with asyncio.timeout(15):
+            while live.upstream_count:
+                await asyncio.sleep(0.1)

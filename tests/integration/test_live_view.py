@@ -77,7 +77,9 @@ class Viewer:
         answer = await http.post(f"/api/v1/cameras/{camera_id}/webrtc", json=offer)
         if answer.status_code == 200:
             self.session = answer.json()["session"]
-            await self.pc.setRemoteDescription(RTCSessionDescription(answer.json()["sdp"], "answer"))
+            await self.pc.setRemoteDescription(
+                RTCSessionDescription(answer.json()["sdp"], "answer")
+            )
         return answer
 
     async def frame_size(self) -> tuple[int, int]:
@@ -157,7 +159,9 @@ async def test_only_operators_inventory_and_a_grids_own_worker_may_watch(
 
         async def post(camera: str, token: str | None) -> int:
             headers = {"Authorization": f"Bearer {token}"} if token else {}
-            answer = await http.post(f"/api/v1/cameras/{camera}/webrtc", json=offer, headers=headers)
+            answer = await http.post(
+                f"/api/v1/cameras/{camera}/webrtc", json=offer, headers=headers
+            )
             return answer.status_code
 
         assert await post("cam-bgy-01", None) == 401
