@@ -30,6 +30,7 @@ from api import (
 )
 from api.auth_throttle import LoginThrottle
 from api.live_video import LiveVideo
+from api.openapi_doc import document_error_answers
 from camera_registry.camera_store import open_url
 from config.auth import AuthSettings
 from incidents.versions import Publication
@@ -66,6 +67,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.add_middleware(metrics.RequestMetrics)
+    document_error_answers(app)
     auth = auth or AuthSettings()
     app.state.engine = engine
     app.state.county_code = county_code

@@ -148,7 +148,12 @@ async def post_camera(camera: CameraIn, engine: Engine, county: County) -> Camer
         raise refused(exc) from exc
 
 
-@router.get("/export.csv", summary="The register as a ledger CSV (the import format)")
+@router.get(
+    "/export.csv",
+    summary="The register as a ledger CSV (the import format)",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
 async def get_export(engine: Engine, principal: CurrentPrincipal) -> Response:
     """UTF-8 with BOM (so spreadsheets pick the encoding), formula-like cells neutralised."""
     if principal.grid_scope is not None:
