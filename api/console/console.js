@@ -159,7 +159,13 @@ function onIncident(incident) {
   renderQueue();
   if (location.hash === `#/incident/${incident.id}`) showDetail(incident.id);
 }
+let healthRefresh = null;
 function onCamera(camera) {
+  // The counts at every level change too: redraw the wall once a burst of changes settles.
+  if (location.hash === "#/health") {
+    clearTimeout(healthRefresh);
+    healthRefresh = setTimeout(() => { if (location.hash === "#/health") showHealth(); }, 800);
+  }
   const tile = document.querySelector(`[data-camera="${CSS.escape(camera.id)}"]`);
   if (tile) {
     tile.className = `cam st-${camera.status}`;
@@ -262,8 +268,9 @@ async function showDetail(id) {
           `v${d.version} → ${d.destination}: ${t(d.delivered_at ? "delivered" : d.dead_at ? "dead" : "pending")}`
           + (d.attempts ? ` (${d.attempts})` : "")))))));
   show("detail-view");
-  loadMap(id).then((data) => $("#incident-map")?.append(drawMap(data, id)))
-    .catch((e) => $("#incident-map")?.append(el("p", { class: "error" }, t("failed", { e: e.message }))));
+  const box = view.querySelector("#incident-map");  // this rendering's; a newer one replaces it
+  loadMap(id).then((data) => box.append(drawMap(data, id, 520, 380)))
+    .catch((e) => box.append(el("p", { class: "error" }, t("failed", { e: e.message }))));
 }
 
 async function showHealth() {

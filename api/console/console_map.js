@@ -11,16 +11,18 @@ function svg(tag, attrs = {}, ...children) {
   return node;
 }
 
-// Equirectangular projection around the middle latitude: good enough over a county.
-function projection(points, width) {
+// Equirectangular projection around the middle latitude (good enough over a county), fitted
+// into a width × height box and centred in it.
+function projection(points, width, height) {
   const lats = points.map((p) => p[0]), lons = points.map((p) => p[1]);
   let [south, north, west, east] = [Math.min(...lats), Math.max(...lats), Math.min(...lons), Math.max(...lons)];
   const padLat = Math.max((north - south) * 0.06, 0.0005), padLon = Math.max((east - west) * 0.06, 0.0005);
   south -= padLat; north += padLat; west -= padLon; east += padLon;
   const squeeze = Math.cos(((south + north) / 2) * Math.PI / 180);
-  const scale = width / ((east - west) * squeeze);
-  const height = Math.max(200, Math.round((north - south) * scale));
-  return { width, height, at: ([lat, lon]) => [((lon - west) * squeeze * scale).toFixed(1), ((north - lat) * scale).toFixed(1)] };
+  const scale = Math.min(width / ((east - west) * squeeze), height / (north - south));
+  const dx = (width - (east - west) * squeeze * scale) / 2, dy = (height - (north - south) * scale) / 2;
+  return { width, height,
+    at: ([lat, lon]) => [(dx + (lon - west) * squeeze * scale).toFixed(1), (dy + (north - lat) * scale).toFixed(1)] };
 }
 
 async function loadMap(incidentId) {
@@ -30,27 +32,27 @@ async function loadMap(incidentId) {
   return answer.json();
 }
 
-const NEIGHBOURHOOD_DEG = 0.006;  // about 650 m around the incident on its detail page
+const NEIGHBOURHOOD = [0.0045, 0.007];  // degrees of lat, lon: ~500 × 700 m around an incident
 
 // The map as an SVG element; ``focus`` is the incident to ring and centre (the detail page's).
-function drawMap(data, focus, width = 900) {
+function drawMap(data, focus, width = 900, height = 560) {
   const target = data.incidents.find((i) => i.id === focus);
   const points = target
-    ? [[target.lat - NEIGHBOURHOOD_DEG, target.lon - NEIGHBOURHOOD_DEG], [target.lat + NEIGHBOURHOOD_DEG, target.lon + NEIGHBOURHOOD_DEG]]
+    ? [[target.lat - NEIGHBOURHOOD[0], target.lon - NEIGHBOURHOOD[1]], [target.lat + NEIGHBOURHOOD[0], target.lon + NEIGHBOURHOOD[1]]]
     : [...data.grids.flatMap((g) => g.outline), ...data.cameras.map((c) => [c.lat, c.lon]),
       ...data.incidents.map((i) => [i.lat, i.lon])];
   const title = t("map.title");
   if (!points.length) return el("p", { class: "muted" }, t("map.empty"));
-  const map = projection(points, width);
-  const fontSize = Math.round(width / 50);
+  const map = projection(points, width, height);
+  const fontSize = Math.max(16, Math.round(width / 60));
   const grids = data.grids.map((g, n) => {
     const xy = g.outline.map(map.at);
     const cx = xy.reduce((s, p) => s + Number(p[0]), 0) / xy.length;
-    const cy = xy.reduce((s, p) => s + Number(p[1]), 0) / xy.length;
+    const top = Math.min(...xy.map((p) => Number(p[1])));  // the name above the area, off its points
     return svg("g", { class: `grid-area hue-${n % 6}`, "data-grid": g.id },
       svg("title", {}, `${g.street} › ${g.community} › ${g.name}`),
       svg("polygon", { points: xy.map((p) => p.join(",")).join(" ") }),
-      svg("text", { x: cx.toFixed(1), y: cy.toFixed(1), "text-anchor": "middle", "font-size": fontSize }, g.name));
+      svg("text", { x: cx.toFixed(1), y: (top - fontSize / 3).toFixed(1), "text-anchor": "middle", "font-size": fontSize }, g.name));
   });
   const cams = data.cameras.map((c) => {
     const [x, y] = map.at([c.lat, c.lon]);
@@ -62,7 +64,7 @@ function drawMap(data, focus, width = 900) {
   const found = data.incidents.map((i) => {
     const [x, y] = map.at([i.lat, i.lon]);
     const mine = i.id === focus;
-    const size = (mine ? 0.8 : 0.55) * fontSize;
+    const size = (mine ? 0.7 : 0.5) * fontSize;
     return svg("a", { href: `#/incident/${encodeURIComponent(i.id)}`, "data-incident-dot": i.id,
       "aria-label": `${typeName(i.type)} · ${t(`sev.${i.severity}`)}`, class: mine ? "focus" : "" },
     svg("title", {}, `${typeName(i.type)} · ${t(`sev.${i.severity}`)} · ${t(`status.${i.status}`)}`),
@@ -85,7 +87,7 @@ async function showMap() {
   const view = $("#map-view");
   try {
     const data = await loadMap();
-    view.replaceChildren(el("h2", {}, t("map.title")), drawMap(data, null, 1200));
+    view.replaceChildren(el("h2", {}, t("map.title")), drawMap(data, null, 1200, 640));
   } catch (e) {
     view.replaceChildren(el("p", { class: "error" }, t("failed", { e: e.message })));
   }
