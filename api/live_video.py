@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 UPSTREAMS = Gauge("tianwang_webrtc_upstreams", "Cameras with an open live-view RTSP connection.")
 VIEWERS = Gauge("tianwang_webrtc_viewers", "Open WebRTC live-view peer connections.")
 
-RTSP_OPTIONS = {"rtsp_transport": "tcp", "stimeout": "5000000", "timeout": "5000000"}
+RTSP_OPTIONS = {"rtsp_transport": "tcp", "timeout": "5000000"}
 CONNECT_WITHIN_S = 30.0
 """A viewer whose peer connection is not up by then is closed (it never reached us)."""
 

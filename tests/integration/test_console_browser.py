@@ -233,19 +233,20 @@ async def test_an_operator_sees_an_incident_arrive_live_and_acknowledges_it_by_k
         await page.js(f"location.hash = '#/incident/{opened.incident_id}'; true")
         await page.wait_for("document.querySelectorAll('#detail-view .timeline li').length === 2")
         dot = f'#incident-map [data-incident-dot="{opened.incident_id}"]'
+        # A live push may redraw the page meanwhile, so each check waits for a settled map.
         await page.wait_for(f"document.querySelector('{dot}.focus')")  # ringed on the map
-        areas = await page.js(
-            "[...document.querySelectorAll('#incident-map .grid-area')].map(g => g.dataset.grid)"
+        await page.wait_for(  # every grid with points, drawn offline
+            "(a => a.includes('" + GRID_BGY + "') && a.length >= 3)([...document.querySelectorAll("
+            "'#incident-map .grid-area')].map(g => g.dataset.grid))"
         )
-        assert GRID_BGY in areas and len(areas) >= 3  # every grid with points, drawn offline
-        inside = await page.js(
-            f"(() => {{ const r = document.querySelector('{dot} rect').getBoundingClientRect();"
+        await page.wait_for(  # the incident sits inside its grid's area
+            f"(() => {{ const d = document.querySelector('{dot} rect');"
             f" const g = document.querySelector('#incident-map [data-grid=\"{GRID_BGY}\"] polygon');"
-            " const svg = g.ownerSVGElement, p = svg.createSVGPoint();"
+            " if (!d || !g) return false; const r = d.getBoundingClientRect();"
+            " const p = g.ownerSVGElement.createSVGPoint();"
             " p.x = r.x + r.width / 2; p.y = r.y + r.height / 2;"
             " return g.isPointInFill(p.matrixTransform(g.getScreenCTM().inverse())); })()"
         )
-        assert inside is True  # the incident sits inside its grid's area
         await page.wait_for(
             "document.querySelector('#detail-view figure img')?.naturalWidth > 0"
         )  # the snapshot, served to the session
