@@ -7,6 +7,7 @@ requests reach the handlers) and once anonymously (every answer must still be do
 """
 
 import asyncio
+import os
 import queue
 import threading
 from collections.abc import Iterator
@@ -43,7 +44,8 @@ CHECKS = [
     checks.response_schema_conformance,
 ]
 EXAMPLES = settings(
-    max_examples=15,
+    # 15 per operation in `make test`; TIANWANG_SCHEMATHESIS_EXAMPLES=200 for a deeper run.
+    max_examples=int(os.environ.get("TIANWANG_SCHEMATHESIS_EXAMPLES", "15")),
     deadline=None,
     suppress_health_check=list(HealthCheck),
     database=None,
