@@ -1,4 +1,8 @@
-"""/api/v1/cameras: the register. No answer ever carries an RTSP user name or password."""
+"""/api/v1/cameras: the register. No answer ever carries an RTSP user name or password.
+
+A grid worker reads only the cameras of their own grids (others are 404 to them); the
+ledger export, being the whole register, is not theirs to read.
+"""
 
 from typing import Annotated, Any, TypeVar
 
@@ -6,6 +10,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from api.auth import CurrentPrincipal
+from api.camera_scope import visible_camera
 from api.dependencies import get_county_code, get_engine
 from api.registry_answers import ledger_upload, refused
 from camera_registry.camera_model import (
@@ -99,6 +105,7 @@ def _checked_analytics(camera: CameraT) -> CameraT:
 async def get_cameras(
     engine: Engine,
     response: Response,
+    principal: CurrentPrincipal,
     street: Annotated[str | None, Query(max_length=64, description="街道 name or code")] = None,
     community: Annotated[str | None, Query(max_length=64, description="社区 name or code")] = None,
     grid: Annotated[str | None, Query(max_length=32, description="网格 code")] = None,
@@ -108,7 +115,24 @@ async def get_cameras(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[CameraOut]:
-    """Cameras ordered by id; the total number matching is in ``X-Total-Count``."""
+    """Cameras ordered by id; the total number matching is in ``X-Total-Count``.
+
+    A grid worker gets only their own grids' cameras.
+    """
+    scope = principal.grid_scope
+    if scope is not None and grid is None:
+        pages = [
+            await list_cameras(
+                engine, CameraFilter(street, community, g, site_type, status, enabled)
+            )
+            for g in sorted(scope)
+        ]
+        found = sorted((c for page, _ in pages for c in page), key=lambda c: c.id)
+        response.headers["X-Total-Count"] = str(len(found))
+        return [_out(c) for c in found[offset : offset + limit]]
+    if scope is not None and grid not in scope:
+        response.headers["X-Total-Count"] = "0"
+        return []
     f = CameraFilter(street, community, grid, site_type, status, enabled)
     page, total = await list_cameras(engine, f, limit=limit, offset=offset)
     response.headers["X-Total-Count"] = str(total)
@@ -124,9 +148,16 @@ async def post_camera(camera: CameraIn, engine: Engine, county: County) -> Camer
         raise refused(exc) from exc
 
 
-@router.get("/export.csv", summary="The register as a ledger CSV (the import format)")
-async def get_export(engine: Engine) -> Response:
+@router.get(
+    "/export.csv",
+    summary="The register as a ledger CSV (the import format)",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
+async def get_export(engine: Engine, principal: CurrentPrincipal) -> Response:
     """UTF-8 with BOM (so spreadsheets pick the encoding), formula-like cells neutralised."""
+    if principal.grid_scope is not None:
+        raise HTTPException(403, "the whole register is not a grid worker's to export")
     text = await export_ledger(engine)
     return Response(
         content="\ufeff" + text,
@@ -153,8 +184,9 @@ async def post_import(
 
 
 @router.get("/{camera_id}", summary="One camera")
-async def get_one(camera_id: str, engine: Engine) -> CameraOut:
+async def get_one(camera_id: str, engine: Engine, principal: CurrentPrincipal) -> CameraOut:
     """The camera with this internal id."""
+    await visible_camera(engine, principal, camera_id)
     try:
         return _out(await get_camera(engine, camera_id))
     except CameraNotFound as exc:
@@ -184,9 +216,13 @@ async def remove_camera(camera_id: str, engine: Engine) -> Response:
 
 @router.get("/{camera_id}/health", summary="A camera's status and status history")
 async def get_health(
-    camera_id: str, engine: Engine, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    camera_id: str,
+    engine: Engine,
+    principal: CurrentPrincipal,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> CameraHealth:
     """Status now and its changes, newest first."""
+    await visible_camera(engine, principal, camera_id)
     try:
         camera = await get_camera(engine, camera_id)
         history = await status_history(engine, camera_id, limit)

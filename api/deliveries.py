@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import Path as FastApiPath
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.dependencies import get_engine
@@ -41,7 +42,9 @@ async def get_deliveries(
 
 
 @router.post("/{delivery_id}/replay", summary="Send a dead letter again")
-async def replay(delivery_id: int, engine: Engine) -> DeliveryOut:
+async def replay(
+    delivery_id: Annotated[int, FastApiPath(ge=1, le=2**63 - 1)], engine: Engine
+) -> DeliveryOut:
     """Put a dead (or pending) message back in the queue, due now, with the same id."""
     async with engine.begin() as conn:
         row = (

@@ -1,65 +1,8 @@
-// The operator's console: login, live incident queue, incident detail, health wall.
+// The operator's console: login, live incident queue, incident detail, health wall, routes.
+// Words are in console_text.js, the map in console_map.js, cameras and live view in console_camera.js.
 // Plain JS, no libraries: everything comes from the same app's API with the session cookie.
 "use strict";
 
-const TEXT = {
-  zh: {
-    title: "天网 · 指挥台", skip: "跳到内容", "nav.queue": "事件队列", "nav.health": "设备健康",
-    logout: "退出", "login.title": "登录", "login.user": "用户名", "login.password": "密码",
-    "login.submit": "登录", "login.bad": "用户名或密码错误", "login.throttled": "失败次数过多，请稍后再试",
-    "queue.title": "事件队列", "queue.closed": "显示已关闭", "queue.count": "{n} 条",
-    "queue.empty": "暂无事件",
-    "col.severity": "级别", "col.type": "类型", "col.place": "地点", "col.age": "时长",
-    "col.status": "状态", "col.actions": "操作",
-    "live.on": "实时", "live.off": "连接中断，重连中…",
-    "status.open": "待处理", "status.acknowledged": "已确认", "status.dispatched": "已派单",
-    "status.on_site": "已到场", "status.resolved": "已处置", "status.false_alarm": "误报",
-    "do.acknowledged": "确认", "do.dispatched": "派单", "do.on_site": "到场",
-    "do.resolved": "处置完成", "do.false_alarm": "误报",
-    "sev.Extreme": "特别严重", "sev.Severe": "严重", "sev.Moderate": "较重", "sev.Minor": "一般",
-    "back": "← 返回队列", "evidence": "证据", "timeline": "处置过程", "deliveries": "推送记录",
-    "facts": "概况", "no.snapshot": "无快照", "readings": "传感器读数", "source": "来源",
-    "opened": "发生时间", "grid": "网格", "version": "版本", "delivered": "一网管已接收",
-    "pending": "待送达", "dead": "被拒收",
-    "health.title": "设备健康墙", "cam.online": "在线", "cam.offline": "离线", "cam.frozen": "画面冻结",
-    "cam.covered": "遮挡/黑屏", "cam.moved": "视角偏移", "cam.degraded": "画质下降", "cam.unknown": "未知",
-    "failed": "操作失败：{e}", "forbidden": "无权限",
-  },
-  en: {
-    title: "Tianwang · Command console", skip: "Skip to content", "nav.queue": "Incident queue",
-    "nav.health": "Camera health", logout: "Log out", "login.title": "Log in",
-    "login.user": "User name", "login.password": "Password", "login.submit": "Log in",
-    "login.bad": "Wrong user name or password", "login.throttled": "Too many failures; try again later",
-    "queue.title": "Incident queue", "queue.closed": "Show closed", "queue.count": "{n} incidents",
-    "queue.empty": "No incidents",
-    "col.severity": "Severity", "col.type": "Type", "col.place": "Place", "col.age": "Age",
-    "col.status": "Status", "col.actions": "Actions",
-    "live.on": "Live", "live.off": "Disconnected, reconnecting…",
-    "status.open": "Open", "status.acknowledged": "Acknowledged", "status.dispatched": "Dispatched",
-    "status.on_site": "On site", "status.resolved": "Resolved", "status.false_alarm": "False alarm",
-    "do.acknowledged": "Acknowledge", "do.dispatched": "Dispatch", "do.on_site": "On site",
-    "do.resolved": "Resolve", "do.false_alarm": "False alarm",
-    "sev.Extreme": "Extreme", "sev.Severe": "Severe", "sev.Moderate": "Moderate", "sev.Minor": "Minor",
-    "back": "← Back to the queue", "evidence": "Evidence", "timeline": "Timeline",
-    "deliveries": "Deliveries", "facts": "Facts", "no.snapshot": "No snapshot",
-    "readings": "Sensor readings", "source": "Source", "opened": "Opened", "grid": "Grid",
-    "version": "Version", "delivered": "Delivered to 一网管", "pending": "Pending", "dead": "Refused",
-    "health.title": "Camera health wall", "cam.online": "online", "cam.offline": "offline",
-    "cam.frozen": "frozen", "cam.covered": "covered", "cam.moved": "moved",
-    "cam.degraded": "degraded", "cam.unknown": "unknown",
-    "failed": "Failed: {e}", "forbidden": "Not allowed",
-  },
-};
-const TYPES = {
-  fire: ["明火", "Fire"], smoke: ["烟雾", "Smoke"], "sensor.smoke": ["烟感报警", "Smoke alarm"],
-  "sensor.heat": ["温感报警", "Heat alarm"], "sensor.gas": ["燃气报警", "Gas alarm"],
-  "sensor.water_leak": ["漏水", "Water leak"], "sensor.offline": ["传感器离线", "Sensor offline"],
-  "sensor.battery_low": ["电量低", "Battery low"], "traffic.congestion": ["拥堵", "Congestion"],
-  "traffic.illegal_parking": ["违停", "Illegal parking"], "traffic.wrong_way": ["逆行", "Wrong way"],
-  "sanitation.dumping": ["乱倒垃圾", "Dumping"], "sanitation.overflow": ["垃圾满溢", "Bin overflow"],
-  "camera.offline": ["摄像头离线", "Camera offline"], "camera.frozen": ["画面冻结", "Frozen picture"],
-  "camera.covered": ["遮挡黑屏", "Lens covered"],
-};
 const SEVERITY_RANK = { Extreme: 0, Severe: 1, Moderate: 2, Minor: 3 };
 const CLOSED = new Set(["resolved", "false_alarm"]);
 // What each role may ask for, by current status (the server checks again).
@@ -136,15 +79,23 @@ function translatePage() {
   $("#lang").textContent = state.lang === "zh" ? "English" : "中文";
   setLive(state.socket?.readyState === WebSocket.OPEN);
 }
+// Video-wall mode: larger type and controls, readable from a few metres.
+function setWall(on) {
+  document.body.classList.toggle("wall-mode", on);
+  $("#wall").setAttribute("aria-pressed", String(on));
+  localStorage.setItem("tw-wall", on ? "1" : "0");
+}
 function setLive(on) {
   const live = $("#live");
   live.className = `live ${on ? "on" : "off"}`;
   live.textContent = state.me ? t(on ? "live.on" : "live.off") : "";
 }
+const VIEWS = ["login-view", "queue-view", "detail-view", "health-view", "cameras-view", "camera-view", "map-view"];
 function show(view) {
-  for (const id of ["login-view", "queue-view", "detail-view", "health-view"]) $(`#${id}`).hidden = id !== view;
+  if (view !== "camera-view") stopLive();
+  for (const id of VIEWS) $(`#${id}`).hidden = id !== view;
   for (const a of document.querySelectorAll("#nav a")) {
-    if (a.getAttribute("href") === location.hash) a.setAttribute("aria-current", "page");
+    if (location.hash.startsWith(a.getAttribute("href"))) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   }
 }
@@ -208,7 +159,13 @@ function onIncident(incident) {
   renderQueue();
   if (location.hash === `#/incident/${incident.id}`) showDetail(incident.id);
 }
+let healthRefresh = null;
 function onCamera(camera) {
+  // The counts at every level change too: redraw the wall once a burst of changes settles.
+  if (location.hash === "#/health") {
+    clearTimeout(healthRefresh);
+    healthRefresh = setTimeout(() => { if (location.hash === "#/health") showHealth(); }, 800);
+  }
   const tile = document.querySelector(`[data-camera="${CSS.escape(camera.id)}"]`);
   if (tile) {
     tile.className = `cam st-${camera.status}`;
@@ -292,12 +249,16 @@ async function showDetail(id) {
         readings.length ? [el("h4", {}, t("readings")), el("ul", {}, readings.map((r) =>
           el("li", {}, `${r.sensor}: ${r.kind} ${r.value ?? ""} ${r.unit ?? ""} · ${new Date(r.at).toLocaleString()}`)))] : []),
       el("div", { class: "panel" },
+        el("div", { id: "incident-map" }, el("h3", {}, t("map"))),
         el("h3", {}, t("facts")),
         el("dl", { class: "facts" },
           el("dt", {}, t("col.place")), el("dd", {}, placeName(incident)),
           el("dt", {}, t("source")), el("dd", {}, `${incident.source_kind} ${incident.source_id}`),
           el("dt", {}, t("opened")), el("dd", {}, new Date(incident.opened_at).toLocaleString()),
           el("dt", {}, t("version")), el("dd", {}, String(incident.version))),
+        incident.source_kind === "camera"
+          ? el("p", {}, el("a", { href: `#/camera/${encodeURIComponent(incident.source_id)}`, "data-live-link": "" }, t("camera.open")))
+          : [],
         el("h3", {}, t("timeline")),
         el("ol", { class: "timeline" }, incident.transitions.map((s) => el("li", {},
           el("strong", {}, t(`status.${s.to_status}`)), ` · ${s.actor} · ${new Date(s.at).toLocaleString()}`,
@@ -307,6 +268,9 @@ async function showDetail(id) {
           `v${d.version} → ${d.destination}: ${t(d.delivered_at ? "delivered" : d.dead_at ? "dead" : "pending")}`
           + (d.attempts ? ` (${d.attempts})` : "")))))));
   show("detail-view");
+  const box = view.querySelector("#incident-map");  // this rendering's; a newer one replaces it
+  loadMap(id).then((data) => box.append(drawMap(data, id, 520, 380)))
+    .catch((e) => box.append(el("p", { class: "error" }, t("failed", { e: e.message }))));
 }
 
 async function showHealth() {
@@ -324,8 +288,9 @@ async function showHealth() {
         el("h4", {}, `${street.name} › ${community.name}`),
         community.grids.map((grid) => el("div", { class: "grid-box" },
           el("div", { class: "name" }, grid.name),
-          el("div", { class: "cams" }, grid.cameras.map((c) => el("span", {
-            class: `cam st-${c.status}`, "data-camera": c.id, "data-name": c.name, tabindex: "0",
+          el("div", { class: "cams" }, grid.cameras.map((c) => el("a", {
+            class: `cam st-${c.status}`, "data-camera": c.id, "data-name": c.name,
+            href: `#/camera/${encodeURIComponent(c.id)}`,
             title: `${c.id}: ${t(`cam.${c.status}`)}${c.status_reason ? ` (${c.status_reason})` : ""}`,
           }, `${c.name} · ${t(`cam.${c.status}`)}`)))))))))));
   show("health-view");
@@ -336,10 +301,15 @@ function route() {
   const hash = location.hash;
   if (hash.startsWith("#/incident/")) showDetail(decodeURIComponent(hash.slice(11)));
   else if (hash === "#/health") showHealth();
+  else if (hash === "#/cameras") showCameras();
+  else if (hash.startsWith("#/camera/")) showCamera(decodeURIComponent(hash.slice(9)));
+  else if (hash === "#/map") showMap();
   else { show("queue-view"); renderQueue(); }
 }
 
 document.addEventListener("DOMContentLoaded", async () => {
+  setWall(localStorage.getItem("tw-wall") === "1" || new URLSearchParams(location.search).has("wall"));
+  $("#wall").addEventListener("click", () => setWall(!document.body.classList.contains("wall-mode")));
   translatePage();
   $("#login-form").addEventListener("submit", login);
   $("#logout").addEventListener("click", logout);

@@ -85,6 +85,6 @@ async def test_hostile_query_parameters_get_a_422_not_a_crash(
 async def test_openapi_and_metrics_are_served(client: httpx.AsyncClient) -> None:
     spec = (await client.get("/openapi.json")).json()
     assert {"/healthz", "/api/v1/cameras", "/api/v1/incidents"} <= set(spec["paths"])
-    metrics = await client.get("/metrics/")
+    metrics = await client.get("/metrics")
     assert metrics.status_code == 200
     assert "# TYPE tianwang_delivery_failures_total counter" in metrics.text

@@ -82,7 +82,7 @@ async def test_roles_are_enforced_per_route(
     assert (await app_client.post(url, json=step, headers=viewer)).status_code == 403
     assert (await app_client.post(url, json=step, headers=inventory)).status_code == 403
     assert (await app_client.get("/api/v1/deliveries", headers=inventory)).status_code == 403
-    assert (await app_client.get("/api/v1/cameras", headers=worker)).status_code == 403
+    assert (await app_client.get("/api/v1/cameras/export.csv", headers=worker)).status_code == 403
     assert (await app_client.get("/api/v1/fleet/health", headers=worker)).status_code == 403
     assert (await app_client.get("/api/v1/fleet/health", headers=inventory)).status_code == 200
     camera = {"name": "改名"}

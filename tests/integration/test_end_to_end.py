@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -120,11 +121,16 @@ async def test_camera_fire_and_sensor_alarm_reach_yiwangguan_once_each(
 
 def test_demo_command_prints_a_summary_with_every_incident_delivered(tmp_path: Path) -> None:
     """What the README promises: `tianwang demo --seconds N` ends with the JSON summary."""
+    tag = uuid.uuid4().hex[:10]
     env = {
         **os.environ,
         "TIANWANG_DATA_DIR": str(tmp_path),
         "TIANWANG_API__PORT": "0",
         "TIANWANG_RECEIVER__PORT": "0",
+        # Topics and client ids of its own: another run on the same broker (the shared
+        # subscription group is the same) would otherwise take some of its messages.
+        "TIANWANG_MQTT__TOPIC_PREFIX": f"tianwang-demo-test-{tag}/v1",
+        "TIANWANG_MQTT__CLIENT_ID": f"tw-demo-test-{tag}",
     }
     done = subprocess.run(
         [str(Path(sys.executable).with_name("tianwang")), "demo", "--seconds", "25"],
