@@ -22,6 +22,7 @@ from ingest.camera_health import HealthChange, PictureHealth
 from ingest.camera_session import CameraSession, SessionPolicy
 from ingest.focus_budget import FocusBudget
 from ingest.metrics import RECONNECTS, STREAM_CONNECTS, STREAM_FAILURES
+from ingest.rtsp_probe import probe_rtsp
 from ingest.snapshot_store import load_reference, save_reference, write_snapshot
 from ingest.stream_errors import StreamError
 
@@ -136,6 +137,7 @@ class CameraWorker:
             await asyncio.sleep(self._backoff.next_delay())
 
     async def _session(self) -> str:
+        await probe_rtsp(self._url, self._policy.open_timeout_s)  # no thread for nobody
         loop = asyncio.get_running_loop()
         stop = threading.Event()
         opened: asyncio.Future[str] = loop.create_future()
