@@ -42,6 +42,13 @@ class FireParams:
     min_hot_share: float = 0.03
     """Least share of the region that is yellow-white hot (R and G near saturation): a
     flame's core is; a red or orange car, a person in red, a tail light is not."""
+    max_hot_share: float = 0.45
+    """Most share of the region that is yellow-white hot: a flame is a hot core inside a
+    red-orange body; a patch that is yellow-white all over is a sunlit surface or a lamp."""
+    min_red_std: float = 6.0
+    """Least temporal spread (0-255) of the red channel inside the region over the window:
+    a flame's tongues come and go over the wall behind; a sunlit warm surface shows only
+    sensor and codec noise (1-3)."""
     min_area_ratio: float = 0.3
     """Least (smallest / largest) area of the region over the window: a flashing beacon
     goes dark between flashes, a burning flame never does."""
@@ -136,6 +143,7 @@ class FireDetector:
         min_area = p.screen_fraction * ever.size
         flips = np.abs(np.diff(stack.astype(np.int8), axis=0)).sum(axis=0) / (n - 1)
         on_share = stack.mean(axis=0)
+        red_stack = np.stack(self._red).astype(np.float32)
         best: Finding | None = None
         for label in range(1, count):
             if stats[label, cv2.CC_STAT_AREA] < min_area:
@@ -155,7 +163,10 @@ class FireDetector:
             # The white-hot core is too pale for the colour rules: look in the filled region.
             filled = _filled(region)
             hot = float(np.mean([h[filled].sum() for h in self._hot])) / float(region.sum())
-            if hot < p.min_hot_share:
+            if not p.min_hot_share <= hot <= p.max_hot_share:
+                continue
+            red_std = float(red_stack.std(axis=0)[region].mean())
+            if red_std < p.min_red_std:
                 continue
             if flicker < p.min_flicker:
                 continue
@@ -173,6 +184,7 @@ class FireDetector:
                         "present": round(float(present.mean()), 3),
                         "core_red": round(core_red, 1),
                         "hot": round(hot, 3),
+                        "red_std": round(red_std, 1),
                     },
                 )
         return best

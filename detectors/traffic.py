@@ -6,7 +6,9 @@ tracker (``detectors.tracks``); stopped ones from the dual background of
 when the camera has traffic analytics (lines, lanes, no-parking zones): counting needs
 every frame at the focus rate, so the camera never goes back to patrol.
 
-* counts: a track whose centre crosses a line is counted once for that line;
+* counts: where a line crosses a ``lane`` zone with a direction, vehicles are followed
+  along the lane (``detectors.lane_counts``: close followers and night-time light cones
+  stay apart there); elsewhere a track whose centre crosses the line is counted once;
 * ``traffic.wrong_way``: a track in a ``lane`` zone moving against its ``direction``
   for ``wrong_way_s``;
 * ``traffic.illegal_parking``: a vehicle-sized static object in a ``no_parking`` zone for
@@ -23,9 +25,10 @@ import numpy.typing as npt
 
 from detectors.analytics_config import AnalyticsConfig, Zone
 from detectors.frame_api import SCREEN_HIT, Frame
+from detectors.lane_counts import LaneLineCounter
 from detectors.model import Finding
 from detectors.static_objects import DualBackground
-from detectors.tracks import Blob, CentroidTracker, Track, crosses
+from detectors.tracks import Blob, CentroidTracker, Point, Track, crosses
 
 Mask = npt.NDArray[np.bool_]
 
@@ -86,6 +89,8 @@ class TrafficDetector:
         self._tracker: CentroidTracker | None = None
         self._lanes: list[_LaneState] = []
         self._no_parking: list[tuple[Zone, Mask]] = []
+        self._lane_counters: list[tuple[str, _LaneState, LaneLineCounter]] = []
+        self._frames = 0
         self._last_t: float | None = None
         self._pending: list[Finding] = []
         self._size = (0, 0)
@@ -102,6 +107,12 @@ class TrafficDetector:
                 unit = (dx / norm, dy / norm)
             self._lanes.append(_LaneState(zone, zone.mask(w, h), unit))
         self._no_parking = [(z, z.mask(w, h)) for z in self.config.zones_of("no_parking")]
+        for line in self.config.lines:
+            for lane in self._lanes:
+                crossing = _crossing(line.points, lane.mask)
+                if lane.unit is not None and crossing is not None:
+                    counter = LaneLineCounter(lane.mask, lane.unit, crossing)
+                    self._lane_counters.append((line.name, lane, counter))
 
     def screen(self, frame: Frame, t: float) -> float:
         """Traffic analytics keep the camera in focus; without them there is nothing to do."""
@@ -132,6 +143,13 @@ class TrafficDetector:
         self._last_t = t
         rate = 1.0 if dt == 0.0 else 1.0 - float(np.exp(-dt / self.params.tau_mog_s))
         foreground = np.asarray(self._mog.apply(relit, learningRate=rate), dtype=np.uint8)
+        self._frames += 1
+        if self._frames > 2:  # MOG2 calls its whole first picture foreground
+            moving = foreground > 127
+            for name, _, counter in self._lane_counters:
+                before = counter.count
+                counter.update(moving, t)
+                self.counts[name] += counter.count - before
         blobs = self._blobs(foreground)
         seen = self._tracker.update(blobs, t)
         self._count(seen)
@@ -176,14 +194,19 @@ class TrafficDetector:
         return blobs
 
     def _count(self, seen: list[Track]) -> None:
+        """Tracks crossing the lines, outside the lanes that count for themselves."""
         w, h = self._size
+        by_lane = {(name, id(lane)) for name, lane, _ in self._lane_counters}
         for track in seen:
             if len(track.path) < 2:
                 continue
             _, x0, y0 = track.path[-2]
             _, x1, y1 = track.path[-1]
+            lane = self._lane_of(track)
             for line in self.config.lines:
                 if line.name in track.counted:
+                    continue
+                if (line.name, id(lane)) in by_lane:
                     continue
                 (px, py), (qx, qy) = line.points
                 if crosses((x0, y0), (x1, y1), (px * w, py * h), (qx * w, qy * h)):
@@ -299,3 +322,16 @@ class TrafficDetector:
         x, y, bw, bh = box
         normalised = (round(x / w, 4), round(y / h, 4), round(bw / w, 4), round(bh / h, 4))
         return Finding(kind, confidence, normalised, attributes, zone)
+
+
+def _crossing(points: tuple[tuple[float, float], tuple[float, float]], lane: Mask) -> Point | None:
+    """Mean point (pixels) of the line's stretch inside ``lane``, or None if it misses it."""
+    h, w = lane.shape
+    (px, py), (qx, qy) = points
+    steps = np.linspace(0.0, 1.0, 2 * (w + h))
+    xs = np.clip(np.round((px + (qx - px) * steps) * (w - 1)), 0, w - 1).astype(np.int64)
+    ys = np.clip(np.round((py + (qy - py) * steps) * (h - 1)), 0, h - 1).astype(np.int64)
+    inside = lane[ys, xs]
+    if not inside.any():
+        return None
+    return (float(xs[inside].mean()), float(ys[inside].mean()))
