@@ -28,6 +28,9 @@ class DumpingParams:
     """Larger static changes are a parked vehicle or a lighting change, not a dump."""
     zone_overlap: float = 0.5
     """Share of the object that must lie inside the sanitation zone."""
+    max_aspect: float = 1.8
+    """Tallest static object (height / width) that is a dump: garbage lies low and spreads;
+    a person standing still is two to four times taller than wide."""
     screen_after_s: float = 3.0
     """Ask for focus once a candidate has been static this long."""
 
@@ -87,9 +90,14 @@ class DumpingDetector:
         for zone, obj in self._candidates(self.background.params.min_static_s):
             if obj.age_s < zone.dwell:
                 continue
+            if self.background.is_ghost(obj):
+                self.background.absorb(obj.mask)  # heal the long-term picture
+                continue
+            x, y, bw, bh = obj.box
+            if bh > self.params.max_aspect * bw:
+                continue  # someone standing still: wait, they will walk on
             self.background.absorb(obj.mask)
             h, w = obj.mask.shape
-            x, y, bw, bh = obj.box
             return Finding(
                 kind=self.kind,
                 confidence=round(min(0.95, 0.6 + 0.1 * obj.age_s / zone.dwell), 3),
