@@ -48,6 +48,8 @@ class TrafficParams:
     wrong_way_s: float = 1.0
     occupancy: float = 0.35
     """Share of a lane zone covered by vehicles that makes it a queue, when they are slow."""
+    standing_s: float = 1.0
+    """A vehicle pixel unchanged this long is standing (part of a queue or parked)."""
     clear_s: float = 10.0
     """A congestion or queue must be gone this long before it can be reported again."""
 
@@ -247,25 +249,22 @@ class TrafficDetector:
                 )
 
     def _congestion(self, dt: float) -> None:
-        assert self._tracker is not None
+        """A lane mostly covered by vehicles that stand (a queue), for the lane's dwell.
+
+        Standing vehicles are the dual background's static pixels (new since the long-term
+        picture, unchanged over the short term): cars arriving at the back of a queue keep
+        moving for a moment and do not interrupt it; free-flowing traffic never stands."""
+        evidence = self.background.evidence
         changed = self.background.changed
-        if changed is None:
+        if evidence is None or changed is None:
             return
-        w, _ = self._size
-        fast = [
-            tr
-            for tr in self._tracker.tracks
-            if tr.misses == 0
-            and float(np.hypot(*tr.velocity(1.0))) >= self.params.min_speed * w
-            and len(tr.path) >= 3
-        ]
+        standing = evidence >= self.params.standing_s
         for lane in self._lanes:
             area = int(lane.mask.sum())
             if area == 0:
                 continue
-            occupancy = float((changed & lane.mask).sum()) / area
-            moving = any(self._lane_of(tr) is lane for tr in fast)
-            if occupancy >= self.params.occupancy and not moving:
+            occupancy = float((standing & lane.mask).sum()) / area
+            if occupancy >= self.params.occupancy:
                 lane.slow_s += dt
                 lane.clear_s = 0.0
             else:
@@ -276,7 +275,7 @@ class TrafficDetector:
                     lane.reported = False
             if lane.slow_s >= lane.zone.dwell and not lane.reported:
                 lane.reported = True
-                ys, xs = np.nonzero(changed & lane.mask)
+                ys, xs = np.nonzero(standing & lane.mask)
                 box = (int(xs.min()), int(ys.min()), int(np.ptp(xs)) + 1, int(np.ptp(ys)) + 1)
                 self._pending.append(
                     self._finding(
