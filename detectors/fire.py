@@ -42,7 +42,7 @@ class FireParams:
     min_hot_share: float = 0.03
     """Least share of the region that is yellow-white hot (R and G near saturation): a
     flame's core is; a red or orange car, a person in red, a tail light is not."""
-    max_hot_share: float = 0.45
+    max_hot_share: float = 0.5
     """Most share of the region that is yellow-white hot: a flame is a hot core inside a
     red-orange body; a patch that is yellow-white all over is a sunlit surface or a lamp."""
     min_red_std: float = 6.0

@@ -83,9 +83,6 @@ def vtest() -> Path:
     return VTEST
 
 
-@pytest.mark.xfail(
-    strict=True, reason="known weakness: people standing still for 10 s read as left objects"
-)
 def test_real_street_footage_raises_no_dumping(vtest: Path, tmp_path: Path) -> None:
     # The whole picture is a sanitation zone, so every walker is a chance to go wrong.
     zone = {"name": "plaza", "kind": "sanitation", "polygon": [[0, 0], [1, 0], [1, 1], [0, 1]]}
@@ -95,7 +92,6 @@ def test_real_street_footage_raises_no_dumping(vtest: Path, tmp_path: Path) -> N
     assert "sanitation.dumping" not in [r["type"] for r in records[:-1]]
 
 
-@pytest.mark.xfail(strict=True, reason="known weakness: sunlit sand by a cone reads as fire")
 def test_real_street_footage_raises_no_fire(vtest: Path) -> None:
     records = lines_of(["detect", str(vtest), "--json"])
     assert "fire" not in [r["type"] for r in records[:-1]]
