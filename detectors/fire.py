@@ -49,6 +49,9 @@ class FireParams:
     """Least temporal spread (0-255) of the red channel inside the region over the window:
     a flame's tongues come and go over the wall behind; a sunlit warm surface shows only
     sensor and codec noise (1-3)."""
+    max_drift: float = 0.03
+    """Fastest sideways travel of the region's centre (picture widths per second): a flame
+    sways around its fuel; a red car crawling in traffic moves on."""
     min_area_ratio: float = 0.3
     """Least (smallest / largest) area of the region over the window: a flashing beacon
     goes dark between flashes, a burning flame never does."""
@@ -97,6 +100,7 @@ class FireDetector:
         self._masks: deque[Mask] = deque(maxlen=self.params.confirm_frames)
         self._red: deque[npt.NDArray[np.uint8]] = deque(maxlen=self.params.confirm_frames)
         self._hot: deque[Mask] = deque(maxlen=self.params.confirm_frames)
+        self._times: deque[float] = deque(maxlen=self.params.confirm_frames)
 
     def _unmasked(self, mask: Mask) -> Mask:
         """``mask`` without the camera's mask zones."""
@@ -130,6 +134,7 @@ class FireDetector:
         self._masks.append(mask)
         self._red.append(_red_channel(frame, mask.shape))
         self._hot.append(_white_hot(frame, mask.shape))
+        self._times.append(t)
         if len(self._masks) < p.confirm_frames:
             return None
         stack: npt.NDArray[np.bool_] = np.stack(self._masks)
@@ -170,6 +175,9 @@ class FireDetector:
                 continue
             if flicker < p.min_flicker:
                 continue
+            drift = _drift(stack & region, list(self._times))
+            if drift > p.max_drift:
+                continue
             confidence = min(
                 0.99, 0.5 * present.mean() + 0.5 * min(1.0, flicker / (2 * p.min_flicker))
             )
@@ -194,6 +202,20 @@ class FireDetector:
         self._masks.clear()
         self._red.clear()
         self._hot.clear()
+        self._times.clear()
+
+
+def _drift(masks: npt.NDArray[np.bool_], times: list[float]) -> float:
+    """Sideways speed (picture widths per second) of the masks' centre, least squares."""
+    points = [
+        (t, float(np.nonzero(m)[1].mean()) / m.shape[1])
+        for t, m in zip(times, masks, strict=True)
+        if m.any()
+    ]
+    if len(points) < 3 or points[-1][0] <= points[0][0]:
+        return 0.0
+    ts, xs = np.array(points).T
+    return abs(float(np.polyfit(ts - ts[0], xs, 1)[0]))
 
 
 def _filled(region: Mask) -> Mask:

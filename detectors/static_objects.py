@@ -175,7 +175,7 @@ class DualBackground:
             return False
         now = _edges(self._image[y0:y1, x0:x1])[rim].mean()
         before = _edges(self._long[y0:y1, x0:x1])[rim].mean()
-        return bool(now < 0.7 * before)
+        return bool(now < 0.4 * before)
 
     def absorb(self, region: Mask) -> None:
         """Take a reported object into the long-term background: one report per object."""

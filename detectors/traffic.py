@@ -46,8 +46,9 @@ class TrafficParams:
     min_speed: float = 0.03
     """Picture widths per second below which a vehicle is not going anywhere."""
     wrong_way_s: float = 1.0
-    occupancy: float = 0.35
-    """Share of a lane zone covered by vehicles that makes it a queue, when they are slow."""
+    occupancy: float = 0.2
+    """Share of a lane zone covered by standing vehicles that makes it a queue (vehicles
+    fill about two thirds of a lane's height, so this is a queue along ~30 % of its length)."""
     standing_s: float = 1.0
     """A vehicle pixel unchanged this long is standing (part of a queue or parked)."""
     clear_s: float = 10.0
