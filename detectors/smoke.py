@@ -48,7 +48,7 @@ class SmokeParams:
     min_aspect: float = 0.4
     """Least height / width of the region's box: smoke rises into a column or a cloud; a
     long flat strip along the road is vehicles or their shadows."""
-    max_new_edges: float = 0.03
+    max_new_edges: float = 0.1
     """Most share of the region where the picture has sharper edges than the background:
     smoke only softens what is behind it; a grey car or a person brings its own outline."""
     max_side: float = 0.04
