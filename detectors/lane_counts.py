@@ -26,6 +26,8 @@ class ProfileParams:
 
     occupied: float = 0.25
     """A position along the lane is occupied when this share of the lane across it is."""
+    reach: float = 0.05
+    """A run extends through positions where at least this share of the lane is foreground."""
     min_length: float = 0.05
     """Shortest run that is a vehicle (a tail light or a foot is shorter)."""
     gate: float = 0.1
@@ -80,10 +82,13 @@ class LaneLineCounter:
         p = self.params
         hit = foreground[self._pixels].astype(np.float32)
         profile = np.bincount(self._bins, weights=hit, minlength=self._size) / self._across
-        occupied = np.concatenate(([False], profile >= p.occupied, [False]))
-        edges = np.flatnonzero(np.diff(occupied.astype(np.int8)))
+        # Hysteresis along the lane: a run holds a stretch at least ``occupied`` and
+        # extends through any stretch at least ``reach`` (a light cone narrowing to its lamp).
+        reach = np.concatenate(([False], profile >= p.reach, [False]))
+        edges = np.flatnonzero(np.diff(reach.astype(np.int8)))
         starts, ends = edges[0::2], edges[1::2]
-        keep = (ends - starts) >= p.min_length * self._size
+        seeded = np.concatenate(([0], np.cumsum(profile >= p.occupied)))
+        keep = ((ends - starts) >= p.min_length * self._size) & (seeded[ends] > seeded[starts])
         self._track(list(zip(starts[keep].tolist(), ends[keep].tolist(), strict=True)), t)
 
     def _side(self, centre: float) -> int:
