@@ -48,6 +48,10 @@ class SmokeParams:
     min_aspect: float = 0.4
     """Least height / width of the region's box: smoke rises into a column or a cloud; a
     long flat strip along the road is vehicles or their shadows."""
+    min_show_through: float = 0.3
+    """Least share of its contrast that the background's edges keep under the region
+    (median): smoke is semi-transparent; a person, a car, or the ghost left where one
+    stood in the first picture hide what is behind them."""
     max_new_edges: float = 0.1
     """Most share of the region where the picture has sharper edges than the background:
     smoke only softens what is behind it; a grey car or a person brings its own outline."""
@@ -76,6 +80,8 @@ class SmokeDetector:
         self._history: deque[tuple[float, FloatImage]] = deque(maxlen=12)
         self._change: FloatImage | None = None
         self._sharper: Mask | None = None
+        self._through: FloatImage | None = None
+        self._throughs: deque[FloatImage] = deque(maxlen=n)
         self._gains: deque[Mask] = deque(maxlen=n)
 
     def _working(self, frame: Frame) -> FloatImage:
@@ -102,6 +108,7 @@ class SmokeDetector:
         )
         self._change = np.asarray(change, np.float32)
         self._sharper = (con_f > 1.5 * con_b + 0.03) & self._keep
+        self._through = np.where(con_b > 0.06, con_f / np.maximum(con_b, 1e-3), np.nan)
         lit = image.max(axis=2) >= p.min_brightness
         mask = (sat_f <= p.max_saturation) & (change >= p.min_change) & (change <= p.max_change)
         mask &= washed & lit & self._keep
@@ -137,6 +144,8 @@ class SmokeDetector:
         self._masks.append(mask)
         assert self._sharper is not None
         self._gains.append(self._sharper)
+        assert self._through is not None
+        self._throughs.append(self._through)
         if mask.any():
             ys, xs = np.nonzero(mask)
             self._centres.append((t, float(xs.mean()) / w, float(ys.mean()) / h))
@@ -164,6 +173,10 @@ class SmokeDetector:
             if present.mean() < p.confirm_ratio:
                 continue
             gained = float(np.mean([g[region].mean() for g in self._gains]))
+            seen = np.stack(self._throughs)[:, region]
+            through = float(np.nanmedian(seen)) if np.isfinite(seen).any() else 1.0
+            if through < p.min_show_through:
+                continue
             if gained > p.max_new_edges:
                 continue
             x, y = stats[label, cv2.CC_STAT_LEFT], stats[label, cv2.CC_STAT_TOP]
@@ -180,6 +193,7 @@ class SmokeDetector:
                         "churn": round(churn, 3),
                         "side": round(side, 3),
                         "gained": round(gained, 3),
+                        "through": round(through, 3),
                     },
                 )
         return best
@@ -191,6 +205,7 @@ class SmokeDetector:
         self._centres.clear()
         self._history.clear()
         self._gains.clear()
+        self._throughs.clear()
 
 
 def _saturation(image: FloatImage) -> FloatImage:

@@ -97,7 +97,6 @@ def test_real_street_footage_raises_no_fire(vtest: Path) -> None:
     assert "fire" not in [r["type"] for r in records[:-1]]
 
 
-@pytest.mark.xfail(strict=True, reason="known weakness: a person lingering reads as smoke")
 def test_real_street_footage_raises_no_smoke(vtest: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TIANWANG_DETECTORS__SMOKE__ENABLED", "true")  # off by default
     records = lines_of(["detect", str(vtest), "--json"])
