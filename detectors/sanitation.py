@@ -10,6 +10,7 @@ reports it when its dwell is reached.
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from detectors.analytics_config import AnalyticsConfig, Zone
@@ -49,6 +50,8 @@ class DumpingDetector:
     ) -> None:
         self.params = params or DumpingParams()
         self.zones = config.zones_of("sanitation")
+        self._roads = config.zones_of("lane") + config.zones_of("no_parking")
+        self._road_mask: np.ndarray | None = None
         self.background = background or DualBackground()
         """May be shared with the camera's other detectors; it learns each frame once."""
         self._zone_masks: list[tuple[Zone, np.ndarray]] | None = None
@@ -96,6 +99,8 @@ class DumpingDetector:
             x, y, bw, bh = obj.box
             if bh > self.params.max_aspect * bw:
                 continue  # someone standing still: wait, they will walk on
+            if self._on_a_standing_vehicle(obj):
+                continue
             self.background.absorb(obj.mask)
             h, w = obj.mask.shape
             return Finding(
@@ -106,6 +111,19 @@ class DumpingDetector:
                 zone=zone.name,
             )
         return None
+
+    def _on_a_standing_vehicle(self, obj: StaticObject) -> bool:
+        """True when ``obj`` borders more standing pixels in a lane or kerb zone than it has:
+        the roof of a car waiting in a queue, cut off from its body by the dark windows."""
+        evidence = self.background.evidence
+        if not self._roads or evidence is None:
+            return False
+        h, w = evidence.shape
+        if self._road_mask is None:
+            self._road_mask = np.logical_or.reduce([z.mask(w, h) for z in self._roads])
+        near = cv2.dilate(obj.mask.astype(np.uint8), np.ones((15, 15), np.uint8)).astype(bool)
+        standing = (evidence >= self.background.params.min_static_s) & self._road_mask
+        return int((standing & near & ~obj.mask).sum()) >= obj.area
 
     def reset(self) -> None:
         """Nothing to forget: the backgrounds are the camera's, not the focus window's."""

@@ -46,6 +46,8 @@ class TrafficParams:
     min_speed: float = 0.03
     """Picture widths per second below which a vehicle is not going anywhere."""
     wrong_way_s: float = 1.0
+    wrong_way_travel: float = 0.15
+    """Least distance (picture widths) a track must have gone against its lane."""
     occupancy: float = 0.12
     """Share of a lane zone covered by standing vehicles that makes it a queue (vehicles
     fill about two thirds of a lane's height, so this is a queue along ~18 % of its length;
@@ -238,7 +240,7 @@ class TrafficDetector:
                 (vx * lane.unit[0] + vy * lane.unit[1]) / speed < -0.5
             )
             track.against_s = track.against_s + dt if against else 0.0
-            if track.against_s >= self.params.wrong_way_s:
+            if track.against_s >= self.params.wrong_way_s and self._travelled_against(track, lane):
                 track.reported.add("wrong_way")
                 self._pending.append(
                     self._finding(
@@ -249,6 +251,15 @@ class TrafficDetector:
                         {"speed": round(speed / w, 3)},
                     )
                 )
+
+    def _travelled_against(self, track: Track, lane: _LaneState) -> bool:
+        """The track went a real distance against the lane, not a blob's centre jumping
+        back as a queue's vehicles merge and split."""
+        assert lane.unit is not None
+        _, x0, y0 = track.path[0]
+        _, x1, y1 = track.path[-1]
+        along = (x1 - x0) * lane.unit[0] + (y1 - y0) * lane.unit[1]
+        return along <= -self.params.wrong_way_travel * self._size[0]
 
     def _congestion(self, dt: float) -> None:
         """A lane mostly covered by vehicles that stand (a queue), for the lane's dwell.

@@ -175,3 +175,10 @@ def test_the_ground_left_bare_by_someone_in_the_first_picture_is_not_dumping() -
     first = [bag(street(rng)) for _ in range(2)]  # there when the camera started, then taken
     frames = first + [street(rng) for _ in range(int(15 * FPS))]
     assert run(DumpingDetector(CONFIG), frames) == []
+
+
+def test_a_car_backing_up_a_few_metres_is_not_wrong_way() -> None:
+    rng = np.random.default_rng(13)
+    frames = [street(rng) for _ in range(10)]
+    frames += [car(street(rng), 200.0 - 4 * min(i, 7)) for i in range(25)]  # 28 px back, stops
+    assert [f.kind for f in run(TrafficDetector(CONFIG), frames)] == []
