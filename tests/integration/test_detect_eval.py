@@ -51,8 +51,8 @@ def test_without_traffic_analytics_patrol_decodes_only_key_frames(wrong_way_clip
     *_, summary = lines_of(["detect", str(wrong_way_clip), "--json"])
     assert summary["counts"] == {}
     # Key frames are screened; focus is spent only after a screen hit, not on every frame.
-    # (Measured: 280 of 400 decoded here; the smoke screen asks for focus too often.)
-    assert summary["frames_decoded"] < summary["frames"]  # type: ignore[operator]
+    # (Measured: 30 of 750 decoded on the full 30 s clip, one key frame a second.)
+    assert 4 * summary["frames_decoded"] < summary["frames"]  # type: ignore[operator]
 
 
 def test_a_bad_camera_config_is_refused_with_exit_code_2(
