@@ -32,6 +32,8 @@ class DumpingParams:
     max_aspect: float = 1.8
     """Tallest static object (height / width) that is a dump: garbage lies low and spreads;
     a person standing still is two to four times taller than wide."""
+    max_moving_near: float = 0.05
+    """Most share of the object and its surroundings that may be moving when it is reported."""
     screen_after_s: float = 3.0
     """Ask for focus once a candidate has been static this long."""
 
@@ -99,7 +101,7 @@ class DumpingDetector:
             x, y, bw, bh = obj.box
             if bh > self.params.max_aspect * bw:
                 continue  # someone standing still: wait, they will walk on
-            if self._on_a_standing_vehicle(obj):
+            if self._on_a_standing_vehicle(obj) or self._attended(obj):
                 continue
             self.background.absorb(obj.mask)
             h, w = obj.mask.shape
@@ -111,6 +113,16 @@ class DumpingDetector:
                 zone=zone.name,
             )
         return None
+
+    def _attended(self, obj: StaticObject) -> bool:
+        """True while something moves on or right around ``obj``: someone standing there
+        (their legs static, their body swaying) or people passing. A dump is reported once
+        it is left alone, which also keeps a standing person's lower half from counting."""
+        moving = self.background.moving
+        if moving is None:
+            return False
+        near = cv2.dilate(obj.mask.astype(np.uint8), np.ones((11, 11), np.uint8)).astype(bool)
+        return int((moving & near).sum()) > self.params.max_moving_near * int(near.sum())
 
     def _on_a_standing_vehicle(self, obj: StaticObject) -> bool:
         """True when ``obj`` borders more standing pixels in a lane or kerb zone than it has:
