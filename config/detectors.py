@@ -50,7 +50,10 @@ class TrafficSettings(Section):
         1.0, gt=0, le=60, description="Seconds against a lane's direction that make it wrong way."
     )
     occupancy: float = Field(
-        0.35, gt=0, le=1, description="Share of a lane covered by slow vehicles that is a queue."
+        0.12,
+        gt=0,
+        le=1,
+        description="Share of a lane covered by standing vehicles that is a queue.",
     )
 
 

@@ -42,6 +42,16 @@ class FireParams:
     min_hot_share: float = 0.03
     """Least share of the region that is yellow-white hot (R and G near saturation): a
     flame's core is; a red or orange car, a person in red, a tail light is not."""
+    max_hot_share: float = 0.5
+    """Most share of the region that is yellow-white hot: a flame is a hot core inside a
+    red-orange body; a patch that is yellow-white all over is a sunlit surface or a lamp."""
+    min_red_std: float = 6.0
+    """Least temporal spread (0-255) of the red channel inside the region over the window:
+    a flame's tongues come and go over the wall behind; a sunlit warm surface shows only
+    sensor and codec noise (1-3)."""
+    max_drift: float = 0.03
+    """Fastest sideways travel of the region's centre (picture widths per second): a flame
+    sways around its fuel; a red car crawling in traffic moves on."""
     min_area_ratio: float = 0.3
     """Least (smallest / largest) area of the region over the window: a flashing beacon
     goes dark between flashes, a burning flame never does."""
@@ -90,6 +100,7 @@ class FireDetector:
         self._masks: deque[Mask] = deque(maxlen=self.params.confirm_frames)
         self._red: deque[npt.NDArray[np.uint8]] = deque(maxlen=self.params.confirm_frames)
         self._hot: deque[Mask] = deque(maxlen=self.params.confirm_frames)
+        self._times: deque[float] = deque(maxlen=self.params.confirm_frames)
 
     def _unmasked(self, mask: Mask) -> Mask:
         """``mask`` without the camera's mask zones."""
@@ -123,6 +134,7 @@ class FireDetector:
         self._masks.append(mask)
         self._red.append(_red_channel(frame, mask.shape))
         self._hot.append(_white_hot(frame, mask.shape))
+        self._times.append(t)
         if len(self._masks) < p.confirm_frames:
             return None
         stack: npt.NDArray[np.bool_] = np.stack(self._masks)
@@ -136,6 +148,7 @@ class FireDetector:
         min_area = p.screen_fraction * ever.size
         flips = np.abs(np.diff(stack.astype(np.int8), axis=0)).sum(axis=0) / (n - 1)
         on_share = stack.mean(axis=0)
+        red_stack = np.stack(self._red).astype(np.float32)
         best: Finding | None = None
         for label in range(1, count):
             if stats[label, cv2.CC_STAT_AREA] < min_area:
@@ -155,9 +168,15 @@ class FireDetector:
             # The white-hot core is too pale for the colour rules: look in the filled region.
             filled = _filled(region)
             hot = float(np.mean([h[filled].sum() for h in self._hot])) / float(region.sum())
-            if hot < p.min_hot_share:
+            if not p.min_hot_share <= hot <= p.max_hot_share:
+                continue
+            red_std = float(red_stack.std(axis=0)[region].mean())
+            if red_std < p.min_red_std:
                 continue
             if flicker < p.min_flicker:
+                continue
+            drift = _drift(stack & region, list(self._times))
+            if drift > p.max_drift:
                 continue
             confidence = min(
                 0.99, 0.5 * present.mean() + 0.5 * min(1.0, flicker / (2 * p.min_flicker))
@@ -173,6 +192,7 @@ class FireDetector:
                         "present": round(float(present.mean()), 3),
                         "core_red": round(core_red, 1),
                         "hot": round(hot, 3),
+                        "red_std": round(red_std, 1),
                     },
                 )
         return best
@@ -182,6 +202,20 @@ class FireDetector:
         self._masks.clear()
         self._red.clear()
         self._hot.clear()
+        self._times.clear()
+
+
+def _drift(masks: npt.NDArray[np.bool_], times: list[float]) -> float:
+    """Sideways speed (picture widths per second) of the masks' centre, least squares."""
+    points = [
+        (t, float(np.nonzero(m)[1].mean()) / m.shape[1])
+        for t, m in zip(times, masks, strict=True)
+        if m.any()
+    ]
+    if len(points) < 3 or points[-1][0] <= points[0][0]:
+        return 0.0
+    ts, xs = np.array(points).T
+    return abs(float(np.polyfit(ts - ts[0], xs, 1)[0]))
 
 
 def _filled(region: Mask) -> Mask:

@@ -10,6 +10,7 @@ reports it when its dwell is reached.
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from detectors.analytics_config import AnalyticsConfig, Zone
@@ -28,6 +29,11 @@ class DumpingParams:
     """Larger static changes are a parked vehicle or a lighting change, not a dump."""
     zone_overlap: float = 0.5
     """Share of the object that must lie inside the sanitation zone."""
+    max_aspect: float = 1.8
+    """Tallest static object (height / width) that is a dump: garbage lies low and spreads;
+    a person standing still is two to four times taller than wide."""
+    max_moving_near: float = 0.05
+    """Most share of the object and its surroundings that may be moving when it is reported."""
     screen_after_s: float = 3.0
     """Ask for focus once a candidate has been static this long."""
 
@@ -46,6 +52,8 @@ class DumpingDetector:
     ) -> None:
         self.params = params or DumpingParams()
         self.zones = config.zones_of("sanitation")
+        self._roads = config.zones_of("lane") + config.zones_of("no_parking")
+        self._road_mask: np.ndarray | None = None
         self.background = background or DualBackground()
         """May be shared with the camera's other detectors; it learns each frame once."""
         self._zone_masks: list[tuple[Zone, np.ndarray]] | None = None
@@ -87,9 +95,16 @@ class DumpingDetector:
         for zone, obj in self._candidates(self.background.params.min_static_s):
             if obj.age_s < zone.dwell:
                 continue
+            if self.background.is_ghost(obj):
+                self.background.absorb(obj.mask)  # heal the long-term picture
+                continue
+            x, y, bw, bh = obj.box
+            if bh > self.params.max_aspect * bw:
+                continue  # someone standing still: wait, they will walk on
+            if self._on_a_standing_vehicle(obj) or self._attended(obj):
+                continue
             self.background.absorb(obj.mask)
             h, w = obj.mask.shape
-            x, y, bw, bh = obj.box
             return Finding(
                 kind=self.kind,
                 confidence=round(min(0.95, 0.6 + 0.1 * obj.age_s / zone.dwell), 3),
@@ -98,6 +113,29 @@ class DumpingDetector:
                 zone=zone.name,
             )
         return None
+
+    def _attended(self, obj: StaticObject) -> bool:
+        """True while something moves on or right around ``obj``: someone standing there
+        (their legs static, their body swaying) or people passing. A dump is reported once
+        it is left alone, which also keeps a standing person's lower half from counting."""
+        moving = self.background.moving
+        if moving is None:
+            return False
+        near = cv2.dilate(obj.mask.astype(np.uint8), np.ones((11, 11), np.uint8)).astype(bool)
+        return int((moving & near).sum()) > self.params.max_moving_near * int(near.sum())
+
+    def _on_a_standing_vehicle(self, obj: StaticObject) -> bool:
+        """True when ``obj`` borders more standing pixels in a lane or kerb zone than it has:
+        the roof of a car waiting in a queue, cut off from its body by the dark windows."""
+        evidence = self.background.evidence
+        if not self._roads or evidence is None:
+            return False
+        h, w = evidence.shape
+        if self._road_mask is None:
+            self._road_mask = np.logical_or.reduce([z.mask(w, h) for z in self._roads])
+        near = cv2.dilate(obj.mask.astype(np.uint8), np.ones((15, 15), np.uint8)).astype(bool)
+        standing = (evidence >= self.background.params.min_static_s) & self._road_mask
+        return int((standing & near & ~obj.mask).sum()) >= obj.area
 
     def reset(self) -> None:
         """Nothing to forget: the backgrounds are the camera's, not the focus window's."""

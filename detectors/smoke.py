@@ -45,7 +45,17 @@ class SmokeParams:
     min_churn: float = 0.15
     """Least mean change of the region's change map over ~1 s, relative to its mean: smoke
     billows, a grey object that arrived and stopped does not."""
-    max_side: float = 0.06
+    min_aspect: float = 0.4
+    """Least height / width of the region's box: smoke rises into a column or a cloud; a
+    long flat strip along the road is vehicles or their shadows."""
+    min_show_through: float = 0.3
+    """Least share of its contrast that the background's edges keep under the region
+    (median): smoke is semi-transparent; a person, a car, or the ghost left where one
+    stood in the first picture hide what is behind them."""
+    max_new_edges: float = 0.1
+    """Most share of the region where the picture has sharper edges than the background:
+    smoke only softens what is behind it; a grey car or a person brings its own outline."""
+    max_side: float = 0.04
     """Most sideways travel of the region's centre, picture widths per second."""
 
 
@@ -69,6 +79,10 @@ class SmokeDetector:
         self._centres: deque[tuple[float, float, float]] = deque(maxlen=n)
         self._history: deque[tuple[float, FloatImage]] = deque(maxlen=12)
         self._change: FloatImage | None = None
+        self._sharper: Mask | None = None
+        self._through: FloatImage | None = None
+        self._throughs: deque[FloatImage] = deque(maxlen=n)
+        self._gains: deque[Mask] = deque(maxlen=n)
 
     def _working(self, frame: Frame) -> FloatImage:
         h, w = frame.shape[:2]
@@ -93,6 +107,8 @@ class SmokeDetector:
             (con_b > 0.06) & (con_f < p.contrast_ratio * con_b)
         )
         self._change = np.asarray(change, np.float32)
+        self._sharper = (con_f > 1.5 * con_b + 0.03) & self._keep
+        self._through = np.where(con_b > 0.06, con_f / np.maximum(con_b, 1e-3), np.nan)
         lit = image.max(axis=2) >= p.min_brightness
         mask = (sat_f <= p.max_saturation) & (change >= p.min_change) & (change <= p.max_change)
         mask &= washed & lit & self._keep
@@ -126,6 +142,10 @@ class SmokeDetector:
             moved = float(np.abs(change - old)[mask].mean())
             self._flows.append((moved / (float(change[mask].mean()) + 1.0), 0.0))
         self._masks.append(mask)
+        assert self._sharper is not None
+        self._gains.append(self._sharper)
+        assert self._through is not None
+        self._throughs.append(self._through)
         if mask.any():
             ys, xs = np.nonzero(mask)
             self._centres.append((t, float(xs.mean()) / w, float(ys.mean()) / h))
@@ -152,15 +172,29 @@ class SmokeDetector:
             present = (stack & region).sum(axis=(1, 2)) >= min_area / 2
             if present.mean() < p.confirm_ratio:
                 continue
+            gained = float(np.mean([g[region].mean() for g in self._gains]))
+            seen = np.stack(self._throughs)[:, region]
+            through = float(np.nanmedian(seen)) if np.isfinite(seen).any() else 1.0
+            if through < p.min_show_through:
+                continue
+            if gained > p.max_new_edges:
+                continue
             x, y = stats[label, cv2.CC_STAT_LEFT], stats[label, cv2.CC_STAT_TOP]
             bw, bh = stats[label, cv2.CC_STAT_WIDTH], stats[label, cv2.CC_STAT_HEIGHT]
+            if bh < p.min_aspect * bw:
+                continue
             confidence = round(min(0.95, 0.5 + 0.25 * float(present.mean()) + churn), 3)
             if best is None or confidence > best.confidence:
                 best = Finding(
                     kind=self.kind,
                     confidence=confidence,
                     box=(round(x / w, 4), round(y / h, 4), round(bw / w, 4), round(bh / h, 4)),
-                    attributes={"churn": round(churn, 3), "side": round(side, 3)},
+                    attributes={
+                        "churn": round(churn, 3),
+                        "side": round(side, 3),
+                        "gained": round(gained, 3),
+                        "through": round(through, 3),
+                    },
                 )
         return best
 
@@ -170,6 +204,8 @@ class SmokeDetector:
         self._flows.clear()
         self._centres.clear()
         self._history.clear()
+        self._gains.clear()
+        self._throughs.clear()
 
 
 def _saturation(image: FloatImage) -> FloatImage:

@@ -154,6 +154,29 @@ class DualBackground:
             )
         return found
 
+    def is_ghost(self, obj: StaticObject) -> bool:
+        """True when ``obj`` is a hole left by something that went away, not a new object.
+
+        Whatever stood in the picture when the long-term background was learnt (a walker
+        in the first frame) leaves a *ghost* when it moves off: the bare ground differs from
+        the long-term picture and matches the short-term one, just like a dumped bag. A real
+        object brings its own outline into the current picture; a ghost's outline is only in
+        the long-term picture (the test of Cucchiara et al. 2003, on edges)."""
+        if self._image is None or self._long is None:
+            return False
+        x, y, w, h = obj.box
+        pad = 3
+        y0, y1 = max(0, y - pad), min(obj.mask.shape[0], y + h + pad)
+        x0, x1 = max(0, x - pad), min(obj.mask.shape[1], x + w + pad)
+        region = obj.mask[y0:y1, x0:x1].astype(np.uint8)
+        kernel = np.ones((3, 3), np.uint8)
+        rim = (cv2.dilate(region, kernel) - cv2.erode(region, kernel)).astype(bool)
+        if not rim.any():
+            return False
+        now = _edges(self._image[y0:y1, x0:x1])[rim].mean()
+        before = _edges(self._long[y0:y1, x0:x1])[rim].mean()
+        return bool(now < 0.4 * before)
+
     def absorb(self, region: Mask) -> None:
         """Take a reported object into the long-term background: one report per object."""
         if self._long is None or self._short is None or self.evidence is None:
@@ -161,6 +184,15 @@ class DualBackground:
         grown = cv2.dilate(region.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
         self._long[grown] = self._short[grown]
         self.evidence[grown] = 0.0
+
+
+def _edges(image: FloatImage) -> FloatImage:
+    """Gradient magnitude of the grey picture."""
+    grey = image.mean(axis=2)
+    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
+    magnitude: FloatImage = np.abs(gx) + np.abs(gy)
+    return magnitude
 
 
 def compensated_difference(

@@ -8,7 +8,10 @@ Two splits: ``dev``, which the detectors may be tuned on, and ``holdout``, which
 must never be: different seeds *and* different scene parameters (lighting, key-frame
 interval, traffic speed and density, zone positions, dwell times).
 
-    python -m simulator.labelled_set OUT --split dev|holdout [--jobs 2]
+    python -m simulator.labelled_set OUT --split dev|holdout [--jobs 2] [--seed N]
+
+``--seed`` draws new clips of the same kinds (dev: more tuning clips; holdout: a fresh
+holdout nobody has looked at).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -39,7 +43,7 @@ class LabelledClip:
     dwell: dict[str, float]
 
 
-def _dev() -> list[LabelledClip]:
+def _dev(seed: int = 100) -> list[LabelledClip]:
     d = {"no_parking": 15.0, "sanitation": 15.0, "lane": 12.0}
     base = StreetSpec(seed=0, seconds=30.0, light="day")
     clips = [
@@ -55,12 +59,12 @@ def _dev() -> list[LabelledClip]:
         ("dev_smoke_rain", dict(light="rain", smoke_at=6.0)),
     ]
     return [
-        LabelledClip(name, replace(base, seed=100 + k, **kw), gop=25, dwell=d)  # type: ignore[arg-type]
+        LabelledClip(name, replace(base, seed=seed + k, **kw), gop=25, dwell=d)  # type: ignore[arg-type]
         for k, (name, kw) in enumerate(clips)
     ]
 
 
-def _holdout() -> list[LabelledClip]:
+def _holdout(seed: int = 9000) -> list[LabelledClip]:
     d = {"no_parking": 20.0, "sanitation": 12.0, "lane": 15.0}
     base = StreetSpec(
         seed=0,
@@ -86,12 +90,12 @@ def _holdout() -> list[LabelledClip]:
         ("holdout_smoke_day", dict(light="day", smoke_at=3.0, red_person=True)),
     ]
     return [
-        LabelledClip(name, replace(base, seed=9000 + 7 * k, **kw), gop=50, dwell=d)  # type: ignore[arg-type]
+        LabelledClip(name, replace(base, seed=seed + 7 * k, **kw), gop=50, dwell=d)  # type: ignore[arg-type]
         for k, (name, kw) in enumerate(clips)
     ]
 
 
-SPLITS = {"dev": _dev, "holdout": _holdout}
+SPLITS: dict[str, Callable[..., list[LabelledClip]]] = {"dev": _dev, "holdout": _holdout}
 
 
 def camera_config(clip: LabelledClip) -> dict[str, Any]:
@@ -171,9 +175,13 @@ def render(clip: LabelledClip, out: Path) -> Path:
     return video
 
 
-def render_split(split: str, out: Path, jobs: int = 1, only: str = "") -> list[Path]:
-    """Render the clips of ``split`` (names containing ``only``) into ``out``, ``jobs`` at a time."""
-    clips = [c for c in SPLITS[split]() if only in c.name]
+def render_split(
+    split: str, out: Path, jobs: int = 1, only: str = "", seed: int | None = None
+) -> list[Path]:
+    """Render the clips of ``split`` (names containing ``only``) into ``out``, ``jobs`` at a
+    time; ``seed`` draws other clips of the same kinds (a fresh holdout, more tuning clips)."""
+    make = SPLITS[split]
+    clips = [c for c in (make() if seed is None else make(seed)) if only in c.name]
     if jobs <= 1:
         return [render(clip, out) for clip in clips]
     with ProcessPoolExecutor(jobs) as pool:
@@ -187,8 +195,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", choices=sorted(SPLITS), required=True)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--only", default="", help="render only clips whose name contains this")
+    parser.add_argument(
+        "--seed", type=int, default=None, help="base seed: other clips of the same kinds"
+    )
     args = parser.parse_args(argv)
-    for video in render_split(args.split, args.out, args.jobs, args.only):
+    for video in render_split(args.split, args.out, args.jobs, args.only, args.seed):
         print(video, file=sys.stderr)
     return 0
 

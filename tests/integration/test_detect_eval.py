@@ -51,8 +51,8 @@ def test_without_traffic_analytics_patrol_decodes_only_key_frames(wrong_way_clip
     *_, summary = lines_of(["detect", str(wrong_way_clip), "--json"])
     assert summary["counts"] == {}
     # Key frames are screened; focus is spent only after a screen hit, not on every frame.
-    # (Measured: 280 of 400 decoded here; the smoke screen asks for focus too often.)
-    assert summary["frames_decoded"] < summary["frames"]  # type: ignore[operator]
+    # (Measured: 30 of 750 decoded on the full 30 s clip, one key frame a second.)
+    assert 4 * summary["frames_decoded"] < summary["frames"]  # type: ignore[operator]
 
 
 def test_a_bad_camera_config_is_refused_with_exit_code_2(
@@ -83,9 +83,6 @@ def vtest() -> Path:
     return VTEST
 
 
-@pytest.mark.xfail(
-    strict=True, reason="known weakness: people standing still for 10 s read as left objects"
-)
 def test_real_street_footage_raises_no_dumping(vtest: Path, tmp_path: Path) -> None:
     # The whole picture is a sanitation zone, so every walker is a chance to go wrong.
     zone = {"name": "plaza", "kind": "sanitation", "polygon": [[0, 0], [1, 0], [1, 1], [0, 1]]}
@@ -95,13 +92,11 @@ def test_real_street_footage_raises_no_dumping(vtest: Path, tmp_path: Path) -> N
     assert "sanitation.dumping" not in [r["type"] for r in records[:-1]]
 
 
-@pytest.mark.xfail(strict=True, reason="known weakness: sunlit sand by a cone reads as fire")
 def test_real_street_footage_raises_no_fire(vtest: Path) -> None:
     records = lines_of(["detect", str(vtest), "--json"])
     assert "fire" not in [r["type"] for r in records[:-1]]
 
 
-@pytest.mark.xfail(strict=True, reason="known weakness: a person lingering reads as smoke")
 def test_real_street_footage_raises_no_smoke(vtest: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TIANWANG_DETECTORS__SMOKE__ENABLED", "true")  # off by default
     records = lines_of(["detect", str(vtest), "--json"])

@@ -120,3 +120,16 @@ def test_flame_colour_without_a_hot_core_does_not_ask_for_focus() -> None:
     assert flame_mask(car, FireParams().chroma_gap).mean() >= FireParams().screen_fraction
     assert detector.screen(car) < SCREEN_HIT and detector.screen(lamp) < SCREEN_HIT
     assert detector.screen(flame(street(rng), rng)) >= SCREEN_HIT
+
+
+def sunlit_patch(img: Frame) -> Frame:
+    """Sunlit sand: flame-coloured, yellow-white all over, and still."""
+    out = img.copy()
+    out[100:125, 120:200] = (120, 215, 250)
+    return out
+
+
+def test_a_still_sunlit_patch_is_not_fire() -> None:
+    rng = np.random.default_rng(12)
+    frames = [sunlit_patch(street(rng)) for _ in range(20)]
+    assert run(frames) == []

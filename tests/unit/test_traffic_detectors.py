@@ -125,3 +125,60 @@ def test_people_walking_through_the_sanitation_zone_are_not_dumping() -> None:
     frames = [street(rng) for _ in range(10)]
     frames += [walker(street(rng), (3 * i) % W) for i in range(int(20 * FPS))]
     assert run(DumpingDetector(CONFIG), frames) == []
+
+
+def test_two_cars_following_close_behind_each_other_are_counted_twice() -> None:
+    rng = np.random.default_rng(7)
+    frames = [street(rng) for _ in range(10)]
+    # Bumper to bumper, 6 px apart: one blob to a 2-D tracker, two vehicles along the lane.
+    frames += [car(car(street(rng), -50 + 12 * i), -106 + 12 * i) for i in range(40)]
+    frames += [street(rng) for _ in range(5)]
+    detector = TrafficDetector(CONFIG)
+    run(detector, frames)
+    assert detector.counts == {"mid": 2}
+
+
+def test_a_queue_standing_in_the_lane_past_its_dwell_is_congestion_once() -> None:
+    rng = np.random.default_rng(8)
+    frames = [street(rng) for _ in range(10)]
+    queue = [10.0 + 56 * k for k in range(5)]  # five vans nose to tail, standing
+    for _ in range(int(14 * FPS)):
+        img = street(rng)
+        for x in queue:
+            img = car(car(img, x, y0=102), x, y0=122)
+        frames.append(img)
+    found = run(TrafficDetector(CONFIG), frames)
+    assert [f.kind for f in found] == ["traffic.congestion"]
+    assert found[0].zone == "lane_east"
+
+
+def test_free_flowing_traffic_is_not_congestion() -> None:
+    rng = np.random.default_rng(9)
+    frames = [street(rng) for _ in range(10)]
+    for i in range(int(20 * FPS)):
+        img = street(rng)
+        for k in range(3):
+            img = car(img, (12 * i + 110 * k) % (W + 50) - 50)
+        frames.append(img)
+    assert [f.kind for f in run(TrafficDetector(CONFIG), frames)] == []
+
+
+def test_someone_standing_still_in_the_sanitation_zone_is_not_dumping() -> None:
+    rng = np.random.default_rng(10)
+    frames = [street(rng) for _ in range(10)]
+    person = [walker(walker(street(rng), 130), 132) for _ in range(int(15 * FPS))]
+    assert run(DumpingDetector(CONFIG), frames + person) == []
+
+
+def test_the_ground_left_bare_by_someone_in_the_first_picture_is_not_dumping() -> None:
+    rng = np.random.default_rng(11)
+    first = [bag(street(rng)) for _ in range(2)]  # there when the camera started, then taken
+    frames = first + [street(rng) for _ in range(int(15 * FPS))]
+    assert run(DumpingDetector(CONFIG), frames) == []
+
+
+def test_a_car_backing_up_a_few_metres_is_not_wrong_way() -> None:
+    rng = np.random.default_rng(13)
+    frames = [street(rng) for _ in range(10)]
+    frames += [car(street(rng), 200.0 - 4 * min(i, 7)) for i in range(25)]  # 28 px back, stops
+    assert [f.kind for f in run(TrafficDetector(CONFIG), frames)] == []
