@@ -1,20 +1,21 @@
-"""`tianwang bench county`: the county's whole camera register in one tianwang process.
+"""`tianwang bench county`: the county's whole camera register in one tianwang instance.
 
 1,067 cameras are registered from a generated ledger; the first ``streaming`` point at the
 simulator's RTSP server, the rest at addresses that refuse (a closed port) or never answer
-(a port that accepts and then stays silent). The real pipeline runs for ``minutes``; then
+(a port that accepts and then stays silent). ``tianwang serve`` runs on that register as
+it would in production (a camera worker per core) for ``minutes``; then
 the RTSP server is killed for ``outage_s`` and started again. Reported: how many reachable
 cameras were analysed, how many unreachable ones are offline with exactly one health
-incident and still retrying, how long the streaming cameras took to come back after the
-outage (the reconnect cap bounds it), and the process's file descriptors, tasks, threads
-and memory before the outage and after the recovery.
+incident, how long the streaming cameras took to come back after the outage (the reconnect
+cap bounds it), and the instance's processes' file descriptors, threads and memory before
+the outage and after the recovery.
 """
 
 import asyncio
 import contextlib
 import os
+import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections import Counter as Tally
@@ -33,29 +34,37 @@ from camera_registry.ledger_import import import_ledger
 from camera_registry.place_seed import load_places, read_places
 from config.settings import Settings
 from incidents.schema import incidents
-from ingest.metrics import FRAMES_ANALYSED, RECONNECTS
 from simulator.clips import Scene, ensure_clip
 from simulator.ports import free_port
 from simulator.rtsp import RtspSimulator
 from tianwang.bench_ingest import FPS, GOP, SIZE, tree_cpu_s
+from tianwang.local_workers import worker_count
 from tianwang.migrate import upgrade
-from tianwang.pipeline import Pipeline
 
 SAMPLE_S = 10.0
 
 
-def resources() -> dict[str, float]:
-    """This process's open file descriptors, asyncio tasks, threads and resident memory."""
-    rss_kb = 0
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            rss_kb = int(line.split()[1])
-    return {
-        "fds": len(os.listdir("/proc/self/fd")),
-        "tasks": len(asyncio.all_tasks()),
-        "threads": threading.active_count(),
-        "rss_mb": round(rss_kb / 1024, 1),
-    }
+def _tree(root: int) -> list[int]:
+    children = Path(f"/proc/{root}/task/{root}/children")
+    found = [root]
+    if children.exists():
+        for pid in children.read_text().split():
+            found += _tree(int(pid))
+    return found
+
+
+def resources(root: int) -> dict[str, float]:
+    """Open file descriptors, threads and resident memory of ``root`` and its children."""
+    fds = threads = rss_kb = 0
+    for pid in _tree(root):
+        with contextlib.suppress(OSError):
+            fds += len(os.listdir(f"/proc/{pid}/fd"))
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    rss_kb += int(line.split()[1])
+                elif line.startswith("Threads:"):
+                    threads += int(line.split()[1])
+    return {"fds": fds, "threads": threads, "rss_mb": round(rss_kb / 1024, 1)}
 
 
 @contextlib.asynccontextmanager
@@ -77,6 +86,39 @@ async def silent_port() -> AsyncIterator[int]:
         server.close()
         for writer in list(held):
             writer.close()
+
+
+@contextlib.asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[asyncio.subprocess.Process]:
+    """``tianwang serve`` on the benchmark's register, stopped (SIGTERM) on exit."""
+    env = {
+        **os.environ,
+        "TIANWANG_DATABASE_URL": settings.resolved_database_url,
+        "TIANWANG_DATA_DIR": str(settings.data_dir),
+        "TIANWANG_API__PORT": "0",
+        "TIANWANG_MQTT__CLIENT_ID": settings.mqtt.client_id,
+        "TIANWANG_MQTT__TOPIC_PREFIX": settings.mqtt.topic_prefix,
+        "TIANWANG_MQTT__SHARED_GROUP": str(settings.mqtt.shared_group),
+        "TIANWANG_MQTT__SESSION_EXPIRY_S": "0",
+        "TIANWANG_FLEET__WORKER_NAME": settings.mqtt.client_id,
+    }
+    log = (Path(settings.data_dir) / "serve.log").open("ab")
+    tianwang = str(Path(sys.executable).with_name("tianwang"))
+    process = await asyncio.create_subprocess_exec(
+        tianwang, "serve", env=env, stdout=log, stderr=log
+    )
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            try:
+                async with asyncio.timeout(30):
+                    await process.wait()
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+        log.close()
 
 
 async def _register(engine: AsyncEngine, settings: Settings, cameras: int) -> list[str]:
@@ -182,10 +224,13 @@ async def _scenario(
             port = refused_port if n % 2 else silent
             await set_stream_url(engine, camera_id, f"rtsp://admin:pw@127.0.0.1:{port}/ch1")
         assert rtsp.pid is not None
-        async with Pipeline(settings, engine):
-            progress(f"{len(ids)} cameras: {len(live)} streaming, {len(dead)} unreachable")
+        async with serving(settings) as instance:
+            progress(
+                f"{len(ids)} cameras: {len(live)} streaming, {len(dead)} unreachable; "
+                f"tianwang serve pid {instance.pid}, {worker_count(0)} camera workers"
+            )
             started = time.monotonic()
-            client0, server0 = tree_cpu_s(os.getpid()), tree_cpu_s(rtsp.pid)
+            client0, server0 = tree_cpu_s(instance.pid), tree_cpu_s(rtsp.pid)
             while time.monotonic() - started < minutes * 60:
                 await asyncio.sleep(SAMPLE_S)
                 try:
@@ -193,20 +238,22 @@ async def _scenario(
                 except sa.exc.SQLAlchemyError as exc:  # a busy moment: the next sample
                     progress(f"sample skipped: {exc}")
                     continue
-                progress(f"{time.monotonic() - started:5.0f} s  {dict(statuses)}  {resources()}")
+                progress(
+                    f"{time.monotonic() - started:5.0f} s  {dict(statuses)}  "
+                    f"{resources(instance.pid)}"
+                )
             window = time.monotonic() - started
-            client_ms = 1000 * (tree_cpu_s(os.getpid()) - client0) / (len(live) * window)
+            client_ms = 1000 * (tree_cpu_s(instance.pid) - client0) / (len(live) * window)
             server_ms = 1000 * (tree_cpu_s(rtsp.pid) - server0) / (len(live) * window)
             statuses_now = await _statuses(engine)
             incidents_now = await _offline_incidents(engine)
-            analysed = sum(FRAMES_ANALYSED.labels(c)._value.get() > 0 for c in live)
+            analysed = sum(statuses_now[c] == "online" for c in live)
             one_incident = sum(
                 statuses_now[c] == "offline"
                 and sum(n for (cam, _), n in incidents_now.items() if cam == c) == 1
                 for c in dead
             )
-            retrying = sum(RECONNECTS.labels(c)._value.get() > 3 for c in dead)
-            before = resources()
+            before = resources(instance.pid)
             progress(f"before the outage: {before}; killing the RTSP server for {outage_s:g} s")
 
             outage = asyncio.create_task(rtsp.restart(downtime=outage_s))
@@ -230,7 +277,7 @@ async def _scenario(
             cap = settings.ingest.reconnect_max_s
             recovered_s = await _wait(live_recovered, cap + 60)
             await asyncio.sleep(30)  # let retries and session threads settle
-            after = resources()
+            after = resources(instance.pid)
     return {
         "cameras": len(ids),
         "streaming": len(live),
@@ -238,13 +285,13 @@ async def _scenario(
         "minutes": minutes,
         "analysed": analysed,
         "unreachable_offline_with_one_incident": one_incident,
-        "unreachable_still_retrying": retrying,
         "outage_s": outage_s,
         "streaming_offline_s": round(went_offline_s, 1) if went_offline_s is not None else None,
         "recovered_s": round(recovered_s, 1) if recovered_s is not None else None,
         "reconnect_cap_s": cap,
         "client_cpu_ms_per_stream_s": round(client_ms, 2),
         "server_cpu_ms_per_stream_s": round(server_ms, 2),
+        "camera_workers": worker_count(settings.fleet.local_workers),
         **{f"{k}_before": v for k, v in before.items()},
         **{f"{k}_after": v for k, v in after.items()},
     }
