@@ -33,8 +33,10 @@ class LeaseKeeper:
         *,
         renew_s: float,
         rebalance_step: int,
+        claim_step: int = 50,
     ) -> None:
         self.store = store
+        self._claim_step = claim_step
         self._watch = watch
         self._unwatch = unwatch
         self._renew_s = renew_s
@@ -83,7 +85,9 @@ class LeaseKeeper:
             await self.store.release(given)
             log.info("leases: gave back %d cameras (share %d)", len(given), target)
         elif len(self.held) < target:
-            for lease in await self.store.claim(target - len(self.held)):
+            # A bounded step per round: starting hundreds of cameras at once would keep the
+            # round (and the renewals in it) from finishing within the lease time.
+            for lease in await self.store.claim(min(target - len(self.held), self._claim_step)):
                 self.held[lease.camera_id] = lease
                 await self._watch(lease)
         if len(self.held) == target:

@@ -36,6 +36,13 @@ class FleetSettings(Section):
         le=10_000,
         description="Cameras a worker above its fair share releases per round (gentle rebalance).",
     )
+    claim_step: int = Field(
+        50,
+        ge=1,
+        le=10_000,
+        description="Cameras a worker claims (and starts) at most per round, so a worker "
+        "coming up to hundreds of cameras keeps renewing what it holds.",
+    )
     local_workers: int = Field(
         0,
         ge=0,

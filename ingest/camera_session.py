@@ -146,6 +146,10 @@ class CameraSession:
     def _read(self, container: av.container.InputContainer, stream: av.VideoStream) -> str:
         ctx = stream.codec_context
         ctx.skip_frame = "NONKEY"
+        # One decoding thread: patrol decodes a key frame every few seconds, and FFmpeg's
+        # own frame threads (cores + 1 per stream) would cost hundreds of threads and their
+        # frame buffers at county scale for nothing.
+        ctx.thread_count = 1
         paced = self._policy.pace_files and not _is_network(self._url)
         rate = self.rate = float(stream.average_rate or stream.guessed_rate or 25)
         started, first_t = time.monotonic(), None

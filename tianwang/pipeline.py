@@ -183,6 +183,7 @@ class Pipeline:
                 self.unwatch,
                 renew_s=f.renew_s,
                 rebalance_step=f.rebalance_step,
+                claim_step=f.claim_step,
             )
             self._spawn("leases", self.leases.run)
             if self.engine.dialect.name == "postgresql":
