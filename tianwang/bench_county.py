@@ -227,7 +227,8 @@ async def _scenario(
         async with serving(settings) as instance:
             progress(
                 f"{len(ids)} cameras: {len(live)} streaming, {len(dead)} unreachable; "
-                f"tianwang serve pid {instance.pid}, {worker_count(0)} camera workers"
+                f"tianwang serve pid {instance.pid}, "
+                f"{worker_count(settings.fleet.local_workers)} camera workers"
             )
             started = time.monotonic()
             client0, server0 = tree_cpu_s(instance.pid), tree_cpu_s(rtsp.pid)

@@ -326,9 +326,14 @@ class Pipeline:
         with contextlib.suppress(sa.exc.SQLAlchemyError):  # unreadable: _record checks again
             if not await self._admitted("camera", camera_id, epoch):
                 return
-        log.info("camera %s is %s%s", camera_id, status, f" ({reason})" if reason else "")
         registry_status = REGISTRY_STATUS.get(status, status)
         registry_reason = f"{status}: {reason}" if status in REGISTRY_STATUS else reason
+        with contextlib.suppress(sa.exc.SQLAlchemyError, LookupError):
+            if (await get_camera(self.engine, camera_id)).status == registry_status:
+                # Already so in the register, its incident recorded then (a worker that
+                # took the camera over, or restarted, says it again): nothing to write.
+                return
+        log.info("camera %s is %s%s", camera_id, status, f" ({reason})" if reason else "")
         for attempt in range(STATUS_WRITE_TRIES):  # a busy SQLite writer is worth a retry
             try:
                 await set_camera_status(self.engine, camera_id, registry_status, registry_reason)  # type: ignore[arg-type]
