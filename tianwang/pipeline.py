@@ -61,6 +61,8 @@ log = logging.getLogger(__name__)
 HEARTBEAT_CHECK_S = 10.0
 SNAPSHOT_RETENTION_S = 3600.0
 STATUS_WRITE_TRIES = 5
+SQLITE_LEASE_S = 60.0
+"""The shortest camera lease on SQLite (one machine): see ``Pipeline.__aenter__``."""
 REGISTRY_STATUS: dict[str, CameraStatus] = {"blurred": "degraded"}
 """Worker statuses the register has no word of its own for (the reason says which)."""
 
@@ -174,9 +176,11 @@ class Pipeline:
                 await self.watch(camera)
         elif self.roles.cameras == "leased":
             f = s.fleet
-            store = LeaseStore(
-                self.engine, self.worker_name, capacity=f.capacity, lease_s=f.lease_s
-            )
+            # SQLite's writers queue behind one another; at county scale a renewal can wait
+            # seconds, and a lease shorter than that makes workers fence themselves.
+            sqlite = self.engine.dialect.name == "sqlite"
+            lease_s = max(f.lease_s, SQLITE_LEASE_S) if sqlite else f.lease_s
+            store = LeaseStore(self.engine, self.worker_name, capacity=f.capacity, lease_s=lease_s)
             self.leases = LeaseKeeper(
                 store,
                 self._watch_lease,

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 import socket
@@ -109,6 +110,9 @@ async def serve(
     machine's other camera workers (``fleet.local_workers``: one per core by default)."""
     engine = await prepared_engine(settings)
     roles = pipeline_roles(role, engine.dialect.name, sensors=sensors)
+    alone = engine.dialect.name == "sqlite" and worker_count(settings.fleet.local_workers) == 1
+    if role == "all" and alone and roles is not None:
+        roles = dataclasses.replace(roles, cameras="all")  # one machine, one worker: no leases
     try:
         async with contextlib.AsyncExitStack() as stack:
             broker = await stack.enter_async_context(mqtt_broker(settings.mqtt))
