@@ -38,7 +38,7 @@ from simulator.clips import Scene, ensure_clip
 from simulator.ports import free_port
 from simulator.rtsp import RtspSimulator
 from tianwang.bench_ingest import FPS, GOP, SIZE, tree_cpu_s
-from tianwang.local_workers import worker_count
+from tianwang.local_workers import die_with_parent, worker_count
 from tianwang.migrate import upgrade
 
 SAMPLE_S = 10.0
@@ -105,7 +105,7 @@ async def serving(settings: Settings) -> AsyncIterator[asyncio.subprocess.Proces
     log = (Path(settings.data_dir) / "serve.log").open("ab")
     tianwang = str(Path(sys.executable).with_name("tianwang"))
     process = await asyncio.create_subprocess_exec(
-        tianwang, "serve", env=env, stdout=log, stderr=log
+        tianwang, "serve", env=env, stdout=log, stderr=log, preexec_fn=die_with_parent
     )
     try:
         yield process

@@ -31,7 +31,8 @@ def worker_count(configured: int) -> int:
     return configured if configured > 0 else max(1, len(os.sched_getaffinity(0)))
 
 
-def _die_with_parent() -> None:  # runs in the child between fork and exec
+def die_with_parent() -> None:
+    """In a child between fork and exec: ask Linux to SIGTERM it when its parent dies."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
@@ -42,7 +43,7 @@ async def _keep_running(name: str, config: Path | None) -> None:
     if config is not None:
         command += ["--config", str(config)]
     while True:
-        process = await asyncio.create_subprocess_exec(*command, preexec_fn=_die_with_parent)
+        process = await asyncio.create_subprocess_exec(*command, preexec_fn=die_with_parent)
         try:
             code = await process.wait()
         except asyncio.CancelledError:
