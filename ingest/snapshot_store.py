@@ -2,9 +2,9 @@
 while and within a size limit; and each camera's reference view for the "moved" check.
 
 Layout under the snapshot folder: ``{camera_id}/{UTC time}-{kind}.jpg``, the name the API
-serves it by (``/api/v1/snapshots/{camera_id}/{file}``). References live beside that folder,
-not in it (``../references/{camera_id}.png``): they are not evidence, never served as such
-and never pruned.
+serves it by (``/api/v1/snapshots/{camera_id}/{file}``). References live in a hidden folder
+of their own (``.references/{camera_id}.png``): they are not evidence, never pruned, and no
+camera is named ``.references``.
 """
 
 import asyncio
@@ -89,7 +89,7 @@ async def keep_snapshots_within_limits(
 
 def reference_path(folder: Path, camera_id: str) -> Path:
     """Where a camera's reference view is kept (``folder``: the snapshot folder)."""
-    return folder.parent / "references" / f"{camera_id}.png"
+    return folder / ".references" / f"{camera_id}.png"
 
 
 def load_reference(folder: Path, camera_id: str) -> Frame | None:

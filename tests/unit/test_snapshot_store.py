@@ -47,11 +47,11 @@ def test_old_snapshots_go_and_then_the_oldest_until_the_rest_fit(tmp_path: Path)
     assert [Path(str(p)).exists() for p in paths] == [False, False, False, True, True]
 
 
-def test_references_live_beside_the_snapshots_and_are_never_pruned(tmp_path: Path) -> None:
+def test_references_live_in_a_folder_of_their_own_and_are_never_pruned(tmp_path: Path) -> None:
     snapshots = tmp_path / "snapshots"
     view = picture()[:, :, 1]
     save_reference(snapshots, "cam-a", view)
-    assert reference_path(snapshots, "cam-a").parent == tmp_path / "references"
+    assert reference_path(snapshots, "cam-a").parent == snapshots / ".references"
     prune_snapshots(snapshots, keep_s=0, max_bytes=0)
     kept = load_reference(snapshots, "cam-a")
     assert kept is not None and np.array_equal(kept, view)
