@@ -34,11 +34,10 @@ from camera_registry.leases import Lease, LeaseStore
 from config.settings import Settings
 from detectors.model import Detection, Reading
 from detectors.sensor_rules import RuleParams, SensorRules
-from incidents.engine import ACTIVE_STATUSES, IncidentEngine, Timings
-from incidents.lifecycle import IncidentNotFound, TransitionRefused, transition
+from incidents.camera_health import resolve_camera_health
+from incidents.engine import IncidentEngine, Timings
 from incidents.publisher import OutboxPublisher, outbox_count
 from incidents.publisher_lock import while_holding
-from incidents.schema import incidents as incidents_table
 from incidents.versions import Publication
 from ingest.backoff import Backoff
 from ingest.camera_health import PictureHealth
@@ -350,36 +349,13 @@ class Pipeline:
         if status != "offline":
             keep = None if status == "online" else f"camera.{status}"
             note = "stream and picture normal again" if keep is None else f"camera is {status}"
-            await self._resolve_camera_health(camera_id, keep, note)
+            await resolve_camera_health(
+                self.engine, camera_id, keep, note, self.incidents.publication
+            )
         if status != "online":
             at = datetime.now(UTC)
             detection = Detection(f"camera.{status}", "camera", camera_id, at, 1.0, epoch=epoch)
             await self._record(detection)
-
-    async def _resolve_camera_health(self, camera_id: str, keep: str | None, note: str) -> None:
-        t = incidents_table.c
-        query = sa.select(t.id, t.type).where(
-            t.place_key == f"camera:{camera_id}",
-            t.type.like("camera.%"),
-            t.status.in_(ACTIVE_STATUSES),
-        )
-        try:
-            async with self.engine.connect() as conn:
-                found = (await conn.execute(query)).all()
-            for row in found:
-                if row.type == keep:
-                    continue
-                await transition(
-                    self.engine,
-                    row.id,
-                    "resolved",
-                    actor="tianwang",
-                    note=note,
-                    pub=self.incidents.publication,
-                )
-                log.info("incident %s (%s) resolved: %s", row.id, row.type, note)
-        except (sa.exc.SQLAlchemyError, TransitionRefused, IncidentNotFound) as exc:
-            log.error("camera %s: could not resolve its health incidents: %s", camera_id, exc)
 
     async def _queue_status(
         self, camera_id: str, status: str, reason: str | None, *, epoch: int = 0
