@@ -55,10 +55,6 @@ def buffer_reads(client: aiomqtt.Client) -> None:
     Call it between two reads of the event loop (any time in a coroutine): paho keeps its
     partial-packet state of its own, so the byte stream it sees is unchanged.
     """
-    import os
-
-    if os.environ.get("NOBUF"):
-        return
     paho = client._client
     sock = paho._sock
     if sock is not None and not isinstance(sock, BufferedSocket):

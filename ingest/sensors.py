@@ -11,7 +11,7 @@ import asyncio
 import logging
 import ssl
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -28,6 +28,7 @@ from ingest.backoff import Backoff
 from ingest.dead_letters import DeadLetters
 from ingest.metrics import MQTT_DISCONNECTS, READINGS, READINGS_REJECTED
 from ingest.mqtt_socket import buffer_reads
+from ingest.paho_properties import install as share_property_tables
 from ingest.sensor_payload import RejectedMessage
 from ingest.sensor_profiles import ProfileSet
 
@@ -38,6 +39,8 @@ MqttVersion = Literal["5", "3.1.1"]
 _REJECT_LOGS_PER_MINUTE = 20
 YIELD_EVERY = 32
 """Messages a lane handles before it lets the event loop run the other lane."""
+
+share_property_tables()
 
 
 def tls_parameters(settings: MqttSettings) -> aiomqtt.TLSParameters | None:
@@ -215,14 +218,14 @@ class SensorConsumer:
                     ready.set()
                     if all(lane.is_set() for lane in lanes):
                         self.ready.set()
-                    handled = 0
-                    async for message in client.messages:
-                        await self.handle(message.topic.value, _payload_bytes(message.payload))
-                        acknowledge(message)
-                        handled += 1
-                        if handled % YIELD_EVERY == 0:
-                            # A burst read in one go is queued whole; let the other lane in.
-                            await asyncio.sleep(0)
+                    async for burst in bursts(client):
+                        for message in burst:
+                            await self.handle(message.topic.value, _payload_bytes(message.payload))
+                        # Handled (an alarm committed) before acknowledged, as a batch.
+                        for message in burst:
+                            acknowledge(message)
+                        # A burst read in one go is queued whole; let the other lane in.
+                        await asyncio.sleep(0)
             except MqttConnectError as exc:
                 MQTT_DISCONNECTS.inc()
                 log.warning("sensors: broker %s:%d refused %s: %s", s.host, s.port, role, exc)
@@ -295,6 +298,24 @@ class SensorConsumer:
         # A flood of bad payloads must not become a flood of log lines.
         if self._reject_logged <= _REJECT_LOGS_PER_MINUTE:
             log.warning("sensors: rejected message on %.200s: %s", topic, exc)
+
+
+async def bursts(
+    client: aiomqtt.Client, most: int = YIELD_EVERY
+) -> AsyncIterator[list[aiomqtt.Message]]:
+    """The client's messages in bursts of up to ``most``: one wait for the first, then what is
+    already queued, taken without waiting.
+
+    aiomqtt's iterator creates a task and an ``asyncio.wait`` per message to watch for a
+    disconnect alongside; a burst pays that once. A disconnect still ends the iteration with
+    aiomqtt's ``MqttError`` at the next wait.
+    """
+    queue: asyncio.Queue[aiomqtt.Message] = client._queue
+    async for first in client.messages:
+        burst = [first]
+        while len(burst) < most and not queue.empty():
+            burst.append(queue.get_nowait())
+        yield burst
 
 
 def _payload_bytes(payload: object) -> bytes:

@@ -78,7 +78,9 @@ def sensors(
             f"p50 {f['alarm_latency_p50_ms']} ms, p99 {f['alarm_latency_p99_ms']} ms "
             f"(publish → consumer p99 {f['alarm_arrival_p99_ms']} ms, "
             f"commit p99 {f['alarm_commit_p99_ms']} ms)\n"
-            f"malformed sent {f['malformed_sent']}, dead letters {f['dead_letters']}, lost {f['lost']}"
+            f"malformed sent {f['malformed_sent']}, dead letters {f['dead_letters']}, lost {f['lost']}\n"
+            f"publisher: {f['publisher_cpu_s']} CPU s, finished {f['publisher_late_s']} s "
+            "after its schedule"
         )
     keys = (
         "messages",
