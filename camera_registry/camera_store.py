@@ -1,5 +1,6 @@
 """The camera register: list, read, add, change, remove cameras and keep their status history."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -242,6 +243,42 @@ async def set_camera_status(
             )
         await conn.execute(sa.update(cameras).where(cameras.c.id == camera_id).values(values))
     return changed
+
+
+async def set_camera_statuses(
+    engine: AsyncEngine, changes: Sequence[tuple[str, CameraStatus, str | None]]
+) -> set[str]:
+    """Record many cameras' statuses (id, status, reason; each camera once) in one
+    transaction; returns the ids whose status changed. A camera already in that status is
+    left as it is (its reason too); an unknown id is skipped."""
+    if not changes:
+        return set()
+    now = datetime.now(UTC)
+    ids = [camera_id for camera_id, _, _ in changes]
+    async with engine.begin() as conn:
+        query = sa.select(cameras.c.id, cameras.c.status).where(cameras.c.id.in_(ids))
+        current = {camera_id: status for camera_id, status in await conn.execute(query)}
+        changed = [
+            (camera_id, status, reason)
+            for camera_id, status, reason in changes
+            if camera_id in current and current[camera_id] != status
+        ]
+        if changed:
+            await conn.execute(
+                sa.insert(camera_status_history),
+                [{"camera_id": c, "status": s, "reason": r, "at": now} for c, s, r in changed],
+            )
+            await conn.execute(
+                sa.update(cameras)
+                .where(cameras.c.id == sa.bindparam("camera"))
+                .values(
+                    status=sa.bindparam("new_status"),
+                    status_reason=sa.bindparam("new_reason"),
+                    status_since=now,
+                ),
+                [{"camera": c, "new_status": s, "new_reason": r} for c, s, r in changed],
+            )
+    return {camera_id for camera_id, _, _ in changed}
 
 
 async def status_history(

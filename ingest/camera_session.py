@@ -58,7 +58,9 @@ class SessionPolicy:
 
 
 def _bgr(frame: av.VideoFrame) -> Frame:
-    return np.asarray(frame.to_ndarray(format="bgr24"), dtype=np.uint8)
+    # One thread: swscale's default (auto) starts a pool of threads per stream's converter,
+    # two more threads per camera that a key frame every few seconds never needs.
+    return np.asarray(frame.to_ndarray(format="bgr24", threads=1), dtype=np.uint8)
 
 
 def _is_network(url: str) -> bool:

@@ -5,7 +5,6 @@ incident engine and the publisher share the database with the registry.
 """
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
 import socket
@@ -21,20 +20,18 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from camera_registry.camera_model import CameraRecord, CameraStatus
+from camera_registry.camera_model import CameraRecord
 from camera_registry.camera_store import (
     CameraFilter,
     get_camera,
     list_cameras,
     open_url,
-    set_camera_status,
 )
 from camera_registry.lease_keeper import LeaseKeeper
 from camera_registry.leases import Lease, LeaseStore
 from config.settings import Settings
 from detectors.model import Detection, Reading
 from detectors.sensor_rules import RuleParams, SensorRules
-from incidents.camera_health import resolve_camera_health
 from incidents.engine import IncidentEngine, Timings
 from incidents.publisher import OutboxPublisher, outbox_count
 from incidents.publisher_lock import while_holding
@@ -51,6 +48,7 @@ from tianwang.camera_detectors import analytics_of as analytics_of
 from tianwang.camera_detectors import frame_detectors as frame_detectors
 from tianwang.camera_detectors import health_params as health_params
 from tianwang.camera_detectors import session_policy as session_policy
+from tianwang.camera_statuses import CameraStatuses, StatusChange
 from tianwang.focus_relay import FocusRelay
 from tianwang.followed_sensors import FollowedSensors
 from tianwang.supervise import supervise
@@ -59,11 +57,8 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_CHECK_S = 10.0
 SNAPSHOT_RETENTION_S = 3600.0
-STATUS_WRITE_TRIES = 5
 SQLITE_LEASE_S = 60.0
 """The shortest camera lease on SQLite (one machine): see ``Pipeline.__aenter__``."""
-REGISTRY_STATUS: dict[str, CameraStatus] = {"blurred": "degraded"}
-"""Worker statuses the register has no word of its own for (the reason says which)."""
 
 
 def publication(settings: Settings) -> Publication:
@@ -124,7 +119,9 @@ class Pipeline:
         self.sensor_rules = SensorRules(RuleParams(**settings.sensors.rules.model_dump()))
         self._cameras: dict[str, tuple[CameraWorker, asyncio.Task[None]]] = {}
         self.focus_budget = FocusBudget(settings.ingest.focus_budget)
-        self._statuses: asyncio.Queue[tuple[str, str, str | None, int]] = asyncio.Queue()
+        self.statuses = CameraStatuses(
+            engine, self.incidents.publication, self._admitted, self._record
+        )
         self.sensors: SensorConsumer | None = None
         self.leases: LeaseKeeper | None = None
         self.relay: FocusRelay | None = None
@@ -144,7 +141,7 @@ class Pipeline:
         s = self.settings
         self._http = httpx.AsyncClient()
         self._spawn("incidents", self._record_detections)
-        self._spawn("camera statuses", self._record_statuses)
+        self._spawn("camera statuses", self.statuses.run)
         if self.roles.publisher != "off":
             publisher = OutboxPublisher(self.engine, s.delivery, self._http, s.mqtt)
             escalation = partial(self.incidents.run_escalation, s.incidents.escalation_check_s)
@@ -319,56 +316,13 @@ class Pipeline:
     async def on_camera_status(
         self, camera_id: str, status: str, reason: str | None, *, epoch: int = 0
     ) -> None:
-        """A camera worker's status change: the register's status and history, and a
-        ``camera.<status>`` health incident, or the health incidents it ends resolved.
-
-        "online" resolves every health incident of the camera; "offline" resolves none
-        (the picture is unknown while it is away); a picture fault resolves the others.
-        A worker that lost the camera's lease (``epoch``) changes nothing.
-        """
-        with contextlib.suppress(sa.exc.SQLAlchemyError):  # unreadable: _record checks again
-            if not await self._admitted("camera", camera_id, epoch):
-                return
-        registry_status = REGISTRY_STATUS.get(status, status)
-        registry_reason = f"{status}: {reason}" if status in REGISTRY_STATUS else reason
-        with contextlib.suppress(sa.exc.SQLAlchemyError, LookupError):
-            if (await get_camera(self.engine, camera_id)).status == registry_status:
-                # Already so in the register, its incident recorded then (a worker that
-                # took the camera over, or restarted, says it again): nothing to write.
-                return
-        log.info("camera %s is %s%s", camera_id, status, f" ({reason})" if reason else "")
-        for attempt in range(STATUS_WRITE_TRIES):  # a busy SQLite writer is worth a retry
-            try:
-                await set_camera_status(self.engine, camera_id, registry_status, registry_reason)  # type: ignore[arg-type]
-                break
-            except sa.exc.SQLAlchemyError as exc:
-                log.warning(
-                    "camera %s: status not stored (try %d): %s", camera_id, attempt + 1, exc
-                )
-                await asyncio.sleep(0.2 * 2**attempt)
-        if status != "offline":
-            keep = None if status == "online" else f"camera.{status}"
-            note = "stream and picture normal again" if keep is None else f"camera is {status}"
-            await resolve_camera_health(
-                self.engine, camera_id, keep, note, self.incidents.publication
-            )
-        if status != "online":
-            at = datetime.now(UTC)
-            detection = Detection(f"camera.{status}", "camera", camera_id, at, 1.0, epoch=epoch)
-            await self._record(detection)
+        """A camera worker's status change, written now (see ``CameraStatuses``)."""
+        await self.statuses.write([StatusChange(camera_id, status, reason, epoch)])
 
     async def _queue_status(
         self, camera_id: str, status: str, reason: str | None, *, epoch: int = 0
     ) -> None:
-        # One task writes the status changes of every camera, in order: when the county's
-        # streaming cameras all drop at once, hundreds of concurrent transactions would only
-        # queue for SQLite's single writer (and exhaust the connection pool).
-        self._statuses.put_nowait((camera_id, status, reason, epoch))
-
-    async def _record_statuses(self) -> None:
-        while True:
-            camera_id, status, reason, epoch = await self._statuses.get()
-            await self.on_camera_status(camera_id, status, reason, epoch=epoch)
+        self.statuses.put(StatusChange(camera_id, status, reason, epoch))
 
     async def _record_detections(self) -> None:
         while True:
