@@ -76,6 +76,14 @@ class IngestSettings(Section):
         le=600,
         description="No video packet for this long on an open stream: reconnect (stalled).",
     )
+    main_stream_snapshots: bool = Field(
+        True,
+        description="Add a picture from the camera's main stream (when the register has one) "
+        "to each camera incident; the sub-stream's picture is stored either way.",
+    )
+    main_stream_cooldown_s: float = Field(
+        60.0, ge=0, le=3600, description="At most one main-stream picture per camera this often."
+    )
     reconnect_initial_s: float = Field(1.0, gt=0, le=60, description="First reconnect delay.")
     reconnect_max_s: float = Field(60.0, gt=0, le=3600, description="Cap of the reconnect delay.")
     snapshot_keep_days: float = Field(

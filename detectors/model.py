@@ -54,3 +54,6 @@ class Detection:
     attributes: dict[str, float] = field(default_factory=dict)
     epoch: int = 0
     """Fencing epoch of the camera lease the detection was made under (0 when unleased)."""
+    evidence_for: str | None = None
+    """For a snapshot: the kind of the camera's own incident it shows (None: the fire-family
+    incident of a place the camera looks at)."""

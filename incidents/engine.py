@@ -150,15 +150,26 @@ class IncidentEngine:
         return Outcome(incident_id, "opened")
 
     async def _attach(self, snapshot: Detection) -> Outcome:
-        """A picture asked for on an alarm: evidence of the fire-family incident it looks at."""
+        """A picture as evidence: of the camera's own incident it was taken for (a
+        main-stream picture), else of the fire-family incident of a place it looks at (a
+        picture asked for on an alarm)."""
         sites = await self._sites(snapshot, None)
         evidence = await self._evidence(snapshot)
         async with self._engine.begin() as conn:
-            target = await self._fusion_partner(conn, snapshot, sites, self._now())
+            target = None
+            if snapshot.evidence_for is not None:  # the camera's own incident of that kind
+                target = await self._active(
+                    conn,
+                    incidents.c.place_key == f"camera:{snapshot.source_id}",
+                    incidents.c.type == snapshot.evidence_for,
+                )
+            if target is None:  # or one it was fused into, or an alarm's it was asked for
+                target = await self._fusion_partner(conn, snapshot, sites, self._now())
             if target is None:
                 return Outcome(None, "suppressed")
             merged = merge_evidence(target.evidence, evidence)
-            note = f"snapshot from camera {snapshot.source_id} attached"
+            stream = "main-stream " if snapshot.evidence_for else ""
+            note = f"{stream}snapshot from camera {snapshot.source_id} attached"
             place = await self._place_of_row(target)
             await change_version(
                 conn,

@@ -16,11 +16,12 @@ from functools import partial
 from pathlib import Path
 
 from detectors.frame_api import Frame, FrameDetector
-from detectors.model import Detection, Finding
+from detectors.model import SNAPSHOT, Detection, Finding
 from ingest.backoff import Backoff
 from ingest.camera_health import HealthChange, PictureHealth
 from ingest.camera_session import CameraSession, SessionPolicy
 from ingest.focus_budget import FocusBudget
+from ingest.main_stream import MainStreamGrabber
 from ingest.metrics import RECONNECTS, STREAM_CONNECTS, STREAM_FAILURES
 from ingest.rtsp_probe import probe_rtsp
 from ingest.snapshot_store import load_reference, save_reference, write_snapshot
@@ -67,8 +68,12 @@ class CameraWorker:
         health: PictureHealth | None = None,
         offline_after: int = OFFLINE_AFTER_FAILURES,
         budget: FocusBudget | None = None,
+        main_stream: MainStreamGrabber | None = None,
     ) -> None:
         self.camera_id = camera_id
+        self._main_stream = main_stream
+        """Fetches a main-stream picture for each confirmed detection (None: sub-stream only)."""
+        self._fetching: set[asyncio.Task[None]] = set()
         self._budget = budget
         self._reconnects = RECONNECTS.labels(camera_id)
         self._url = url
@@ -152,6 +157,8 @@ class CameraWorker:
         def on_finding(finding: Finding, frame: Frame) -> None:
             detection = self._detection(finding, frame)
             to_loop(lambda: self._sink(detection))
+            if finding.kind != SNAPSHOT and self._main_stream is not None:
+                to_loop(partial(self._fetch_main_picture, finding.kind))
 
         def on_key_frame(image: Frame, t: float) -> None:
             assert self.health is not None
@@ -221,6 +228,29 @@ class CameraWorker:
             snapshot=write_snapshot(self._snapshot_dir, self.camera_id, finding.kind, at, frame),
             attributes=finding.attributes,
         )
+
+    def _fetch_main_picture(self, kind: str) -> None:
+        """On the loop: fetch the main stream's picture for a ``kind`` detection, if due."""
+        if self._main_stream is None or not self._main_stream.due():
+            return
+        task = asyncio.create_task(self._main_picture(self._main_stream, kind))
+        self._fetching.add(task)
+        task.add_done_callback(self._fetching.discard)
+
+    async def _main_picture(self, grabber: MainStreamGrabber, kind: str) -> None:
+        frame = await grabber.grab()
+        if frame is None:
+            return
+        at = datetime.now(UTC)
+        path = await asyncio.to_thread(
+            write_snapshot, self._snapshot_dir, self.camera_id, f"{kind}-main", at, frame
+        )
+        if path is not None:
+            self._sink(
+                Detection(
+                    SNAPSHOT, "camera", self.camera_id, at, 1.0, snapshot=path, evidence_for=kind
+                )
+            )
 
     def _picture_status(self) -> tuple[str, str | None]:
         """ "online", or the most telling picture fault raised now, with what was measured."""

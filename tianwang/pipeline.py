@@ -41,6 +41,7 @@ from ingest.camera_health import PictureHealth
 from ingest.camera_worker import CameraWorker
 from ingest.dead_letters import DeadLetters
 from ingest.focus_budget import FocusBudget
+from ingest.main_stream import GRABS_AT_ONCE, MainStreamGrabber
 from ingest.sensor_profiles import ProfileSet
 from ingest.sensors import SensorConsumer
 from ingest.snapshot_store import keep_snapshots_within_limits
@@ -119,6 +120,7 @@ class Pipeline:
         self.sensor_rules = SensorRules(RuleParams(**settings.sensors.rules.model_dump()))
         self._cameras: dict[str, tuple[CameraWorker, asyncio.Task[None]]] = {}
         self.focus_budget = FocusBudget(settings.ingest.focus_budget)
+        self._main_grabs = asyncio.Semaphore(GRABS_AT_ONCE)
         self.statuses = CameraStatuses(
             engine, self.incidents.publication, self._admitted, self._record
         )
@@ -238,6 +240,7 @@ class Pipeline:
             health=PictureHealth(health_params(s)),
             offline_after=s.ingest.health.offline_after_failures,
             budget=self.focus_budget,
+            main_stream=await self._main_stream(camera),
         )
         name = f"camera {camera.id}"
         self._cameras[camera.id] = (
@@ -312,6 +315,23 @@ class Pipeline:
             await asyncio.sleep(HEARTBEAT_CHECK_S)
             for detection in self.sensor_rules.silent(datetime.now(UTC)):
                 await self._record(detection)
+
+    async def _main_stream(self, camera: CameraRecord) -> MainStreamGrabber | None:
+        """Main-stream pictures for ``camera``'s incidents, when it has a main stream of its own."""
+        i = self.settings.ingest
+        if not (
+            i.main_stream_snapshots and camera.rtsp_main and camera.rtsp_main != camera.rtsp_sub
+        ):
+            return None
+        url = await open_url(self.engine, camera.id, main=True)
+        return MainStreamGrabber(
+            camera.id,
+            url,
+            self._main_grabs,
+            i.main_stream_cooldown_s,
+            i.open_timeout_s,
+            i.read_timeout_s,
+        )
 
     async def on_camera_status(
         self, camera_id: str, status: str, reason: str | None, *, epoch: int = 0
