@@ -21,6 +21,7 @@ from ingest.backoff import Backoff
 from ingest.camera_health import HealthChange, PictureHealth
 from ingest.camera_session import CameraSession, SessionPolicy
 from ingest.focus_budget import FocusBudget
+from ingest.host_wake import HostWake, host_of
 from ingest.main_stream import MainStreamGrabber
 from ingest.metrics import RECONNECTS, STREAM_CONNECTS, STREAM_FAILURES
 from ingest.rtsp_probe import probe_rtsp
@@ -69,8 +70,12 @@ class CameraWorker:
         offline_after: int = OFFLINE_AFTER_FAILURES,
         budget: FocusBudget | None = None,
         main_stream: MainStreamGrabber | None = None,
+        wake: HostWake | None = None,
     ) -> None:
         self.camera_id = camera_id
+        self._wake = wake
+        """Shared with the cameras of other hosts: ends a back-off when the host answers."""
+        self._host = host_of(url)
         self._main_stream = main_stream
         """Fetches a main-stream picture for each confirmed detection (None: sub-stream only)."""
         self._fetching: set[asyncio.Task[None]] = set()
@@ -139,7 +144,11 @@ class CameraWorker:
                     await self._set_status("offline", exc.reason)
             if time.monotonic() - started >= HEALTHY_SESSION_S:
                 self._backoff.reset()
-            await asyncio.sleep(self._backoff.next_delay())
+            delay = self._backoff.next_delay()
+            if self._wake is None:
+                await asyncio.sleep(delay)
+            elif await self._wake.sleep(self._host, delay):
+                log.info("camera %s: its server answers again, retrying now", self.camera_id)
 
     async def _session(self) -> str:
         await probe_rtsp(self._url, self._policy.open_timeout_s)  # no thread for nobody
@@ -200,6 +209,8 @@ class CameraWorker:
             if opened.done():
                 self._opened = True
                 STREAM_CONNECTS.inc()
+                if self._wake is not None:
+                    self._wake.answered(self._host)
                 await self._set_status(*self._picture_status())
             while not done.done():  # the stall watchdog
                 await asyncio.wait([done], timeout=min(1.0, self._policy.stall_s / 2))

@@ -41,6 +41,7 @@ from ingest.camera_health import PictureHealth
 from ingest.camera_worker import CameraWorker
 from ingest.dead_letters import DeadLetters
 from ingest.focus_budget import FocusBudget
+from ingest.host_wake import HostWake
 from ingest.main_stream import GRABS_AT_ONCE, MainStreamGrabber
 from ingest.sensor_profiles import ProfileSet
 from ingest.sensors import SensorConsumer
@@ -121,6 +122,8 @@ class Pipeline:
         self._cameras: dict[str, tuple[CameraWorker, asyncio.Task[None]]] = {}
         self.focus_budget = FocusBudget(settings.ingest.focus_budget)
         self._main_grabs = asyncio.Semaphore(GRABS_AT_ONCE)
+        self.host_wake = HostWake()
+        """Cameras behind one server retry together once one of them connects."""
         self.statuses = CameraStatuses(
             engine, self.incidents.publication, self._admitted, self._record
         )
@@ -241,6 +244,7 @@ class Pipeline:
             offline_after=s.ingest.health.offline_after_failures,
             budget=self.focus_budget,
             main_stream=await self._main_stream(camera),
+            wake=self.host_wake,
         )
         name = f"camera {camera.id}"
         self._cameras[camera.id] = (
