@@ -37,34 +37,11 @@ from incidents.schema import incidents
 from simulator.clips import Scene, ensure_clip
 from simulator.ports import free_port
 from simulator.rtsp import RtspSimulator
-from tianwang.bench_ingest import FPS, GOP, SIZE, tree_cpu_s
+from tianwang.bench_ingest import FPS, GOP, SIZE, resources, tree_cpu_s
 from tianwang.local_workers import die_with_parent, worker_count
 from tianwang.migrate import upgrade
 
 SAMPLE_S = 10.0
-
-
-def _tree(root: int) -> list[int]:
-    children = Path(f"/proc/{root}/task/{root}/children")
-    found = [root]
-    if children.exists():
-        for pid in children.read_text().split():
-            found += _tree(int(pid))
-    return found
-
-
-def resources(root: int) -> dict[str, float]:
-    """Open file descriptors, threads and resident memory of ``root`` and its children."""
-    fds = threads = rss_kb = 0
-    for pid in _tree(root):
-        with contextlib.suppress(OSError):
-            fds += len(os.listdir(f"/proc/{pid}/fd"))
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    rss_kb += int(line.split()[1])
-                elif line.startswith("Threads:"):
-                    threads += int(line.split()[1])
-    return {"fds": fds, "threads": threads, "rss_mb": round(rss_kb / 1024, 1)}
 
 
 @contextlib.asynccontextmanager

@@ -20,6 +20,7 @@ until a line arrives on stdin, and answers with its counts as JSON.
 """
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -74,21 +75,27 @@ def tree_cpu_s(root: int) -> float:
     return sum(cpu.get(pid, 0.0) for pid in tree)
 
 
-def tree_rss_mb(root: int) -> float:
-    """Resident memory of ``root`` and its children, in MB."""
-    total = 0
-    pids = [root]
-    children_file = Path(f"/proc/{root}/task/{root}/children")
-    if children_file.exists():
-        pids += [int(pid) for pid in children_file.read_text().split()]
-    for pid in pids:
-        try:
+def _tree(root: int) -> list[int]:
+    children = Path(f"/proc/{root}/task/{root}/children")
+    found = [root]
+    if children.exists():
+        for pid in children.read_text().split():
+            found += _tree(int(pid))
+    return found
+
+
+def resources(root: int) -> dict[str, float]:
+    """Open file descriptors, threads and resident memory of ``root`` and its children."""
+    fds = threads = rss_kb = 0
+    for pid in _tree(root):
+        with contextlib.suppress(OSError):
+            fds += len(os.listdir(f"/proc/{pid}/fd"))
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total / 1024
+                    rss_kb += int(line.split()[1])
+                elif line.startswith("Threads:"):
+                    threads += int(line.split()[1])
+    return {"fds": fds, "threads": threads, "rss_mb": round(rss_kb / 1024, 1)}
 
 
 # -- the clients (run in a child process) ---------------------------------------------------
@@ -257,7 +264,7 @@ async def _measure(
     assert process.stdin is not None and process.stdout is not None
     try:
         await process.stdout.readline()  # READY: imports done
-        idle_mb = tree_rss_mb(process.pid)
+        idle_mb = resources(process.pid)["rss_mb"]
         # The window opens once every stream flows (or the warm-up runs out), plus a settle.
         deadline = time.monotonic() + warmup_s
         flowing = 0
@@ -272,7 +279,8 @@ async def _measure(
         client0, server0, t0 = tree_cpu_s(process.pid), tree_cpu_s(server_pid), time.monotonic()
         await asyncio.sleep(seconds)
         client1, server1, t1 = tree_cpu_s(process.pid), tree_cpu_s(server_pid), time.monotonic()
-        busy_mb = tree_rss_mb(process.pid)
+        busy = resources(process.pid)
+        busy_mb = busy["rss_mb"]
         process.stdin.write(b"stop\n")
         await process.stdin.drain()
         counts = json.loads((await asyncio.wait_for(process.stdout.readline(), 30)) or b"{}")
@@ -286,6 +294,7 @@ async def _measure(
         "client_cpu_ms_per_camera_s": 1000 * (client1 - client0) / camera_s,
         "server_cpu_ms_per_stream_s": 1000 * (server1 - server0) / camera_s,
         "memory_mb_per_camera": (busy_mb - idle_mb) / len(urls),
+        "threads": busy["threads"],
         "counts": counts,
         "flowing_at_start": flowing,
     }
