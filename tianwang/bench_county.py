@@ -44,12 +44,27 @@ from tianwang.migrate import upgrade
 SAMPLE_S = 10.0
 
 
+class SilentPort:
+    """A port that accepts connections and never says a word (an RTSP open times out),
+    keeping the time of each connection: the unreachable cameras' retries, counted."""
+
+    def __init__(self) -> None:
+        self.port = 0
+        self.accepted: list[float] = []
+
+    def attempts_since(self, since: float) -> int:
+        """Connections accepted since monotonic time ``since``."""
+        return sum(at >= since for at in self.accepted)
+
+
 @contextlib.asynccontextmanager
-async def silent_port() -> AsyncIterator[int]:
-    """A port that accepts connections and never says a word (an RTSP open times out)."""
+async def silent_port() -> AsyncIterator[SilentPort]:
+    """A ``SilentPort`` listening on 127.0.0.1 until the block ends."""
     held: set[asyncio.StreamWriter] = set()
+    silent = SilentPort()
 
     async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        silent.accepted.append(time.monotonic())
         held.add(writer)
         with contextlib.suppress(ConnectionError):
             await reader.read()  # until the client gives up
@@ -57,8 +72,9 @@ async def silent_port() -> AsyncIterator[int]:
         writer.close()
 
     server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    silent.port = int(server.sockets[0].getsockname()[1])
     try:
-        yield int(server.sockets[0].getsockname()[1])
+        yield silent
     finally:
         server.close()
         for writer in list(held):
@@ -198,7 +214,7 @@ async def _scenario(
         for camera_id, name in zip(live, streams, strict=True):
             await set_stream_url(engine, camera_id, rtsp.url(name))
         for n, camera_id in enumerate(dead):
-            port = refused_port if n % 2 else silent
+            port = refused_port if n % 2 else silent.port
             await set_stream_url(engine, camera_id, f"rtsp://admin:pw@127.0.0.1:{port}/ch1")
         assert rtsp.pid is not None
         async with serving(settings) as instance:
@@ -221,6 +237,12 @@ async def _scenario(
                     f"{resources(instance.pid)}"
                 )
             window = time.monotonic() - started
+            # Backing off: each silent camera's tries over the last minute (full jitter up to
+            # the cap waits cap/2 on average, plus the open timeout).
+            silent_cameras = sum(1 for n in range(len(dead)) if not n % 2)
+            last_s = min(60.0, window)
+            tries = silent.attempts_since(time.monotonic() - last_s)
+            tries_per_min = tries / max(1, silent_cameras) * 60.0 / last_s
             client_ms = 1000 * (tree_cpu_s(instance.pid) - client0) / (len(live) * window)
             server_ms = 1000 * (tree_cpu_s(rtsp.pid) - server0) / (len(live) * window)
             statuses_now = await _statuses(engine)
@@ -263,6 +285,7 @@ async def _scenario(
         "minutes": minutes,
         "analysed": analysed,
         "unreachable_offline_with_one_incident": one_incident,
+        "unreachable_tries_per_minute": round(tries_per_min, 2),
         "outage_s": outage_s,
         "streaming_offline_s": round(went_offline_s, 1) if went_offline_s is not None else None,
         "recovered_s": round(recovered_s, 1) if recovered_s is not None else None,

@@ -35,6 +35,8 @@ def test_the_whole_register_runs_and_recovers_from_an_rtsp_outage() -> None:
     assert (f["cameras"], f["streaming"], f["unreachable"]) == (14, 2, 12)
     assert f["analysed"] == 2
     assert f["unreachable_offline_with_one_incident"] == 12
+    # Still trying, each at most once per open timeout (2 s) plus its back-off.
+    assert 0 < f["unreachable_tries_per_minute"] <= 30
     assert f["streaming_offline_s"] is not None, "the outage took the streaming cameras offline"
     assert f["recovered_s"] is not None and f["recovered_s"] <= f["reconnect_cap_s"] + 60
     assert f["threads_after"] <= f["threads_before"] + 2
