@@ -8,6 +8,7 @@ persistent session and plain subscriptions, and the log says so.
 """
 
 import asyncio
+import contextlib
 import logging
 import ssl
 import time
@@ -166,6 +167,9 @@ class SensorConsumer:
         """The protocol version in use (3.1.1 after a fallback)."""
         self.ready = asyncio.Event()
         """Set while subscribed."""
+        self._alarms_in_hand = 0
+        self._alarms_handled = asyncio.Event()
+        self._alarms_handled.set()
 
     async def run(self) -> None:
         """Consume until cancelled, in two lanes; each reconnects with backoff on its own.
@@ -194,7 +198,8 @@ class SensorConsumer:
         try:
             async with asyncio.TaskGroup() as group:
                 for (role, filters), ready in zip(lanes.items(), subscribed, strict=True):
-                    group.create_task(self._lane(role, filters, ready, subscribed))
+                    urgent = filters is alarms
+                    group.create_task(self._lane(role, filters, ready, subscribed, urgent=urgent))
         finally:
             self.ready.clear()
 
@@ -204,6 +209,8 @@ class SensorConsumer:
         filters: list[tuple[str, bool]],
         ready: asyncio.Event,
         lanes: list[asyncio.Event],
+        *,
+        urgent: bool,
     ) -> None:
         s = self._settings
         backoff = Backoff(s.reconnect_initial_s, s.reconnect_max_s)
@@ -219,11 +226,15 @@ class SensorConsumer:
                     if all(lane.is_set() for lane in lanes):
                         self.ready.set()
                     async for burst in bursts(client):
-                        for message in burst:
-                            await self.handle(message.topic.value, _payload_bytes(message.payload))
+                        async with self._urgency(urgent):
+                            for message in burst:
+                                topic, payload = message.topic.value, message.payload
+                                await self.handle(topic, _payload_bytes(payload))
                         # Handled (an alarm committed) before acknowledged, as a batch.
                         for message in burst:
                             acknowledge(message)
+                        if not urgent:
+                            await self._alarms_handled.wait()  # alarms go first
                         # A burst read in one go is queued whole; let the other lane in.
                         await asyncio.sleep(0)
             except MqttConnectError as exc:
@@ -236,6 +247,25 @@ class SensorConsumer:
                 ready.clear()
                 self.ready.clear()
             await asyncio.sleep(backoff.next_delay())
+
+    @contextlib.asynccontextmanager
+    async def _urgency(self, urgent: bool) -> AsyncIterator[None]:
+        """While the alarm lane handles a burst, the bulk lane waits between its bursts.
+
+        Handling an alarm awaits its incident's commit a dozen times; without this, each
+        of those waits lets a whole burst of telemetry run first.
+        """
+        if not urgent:
+            yield
+            return
+        self._alarms_in_hand += 1
+        self._alarms_handled.clear()
+        try:
+            yield
+        finally:
+            self._alarms_in_hand -= 1
+            if self._alarms_in_hand == 0:
+                self._alarms_handled.set()
 
     def _fall_back(self) -> None:
         s = self._settings

@@ -119,32 +119,24 @@ async def bench_sensors(
         dead = DeadLetters(engine, batch=1000)
         known = {s.id for s in sims}
         serving = private_mosquitto(mqtt.host, mqtt.port) if broker == "own" else mqtt_broker(mqtt)
+        spec = {
+            "host": mqtt.host,
+            "port": mqtt.port,
+            "prefix": mqtt.topic_prefix,
+            "messages": messages,
+            "rate": rate,
+            "version": version,
+            "alarm_share": alarm_share,
+            "malformed_share": malformed_share,
+            "fleet": FLEET,
+        }
         async with serving as where:
+            baseline = await _baseline(spec)
             consumer = SensorConsumer(mqtt, sink, known.__contains__, dead_letters=dead)
             tasks = [asyncio.create_task(t) for t in (consumer.run(), dead.run())]
             await asyncio.wait_for(consumer.ready.wait(), 30)
             cpu0, wall0 = time.process_time(), time.perf_counter()
-            publisher = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "tianwang.bench_sensors",
-                json.dumps(
-                    {
-                        "host": mqtt.host,
-                        "port": mqtt.port,
-                        "prefix": mqtt.topic_prefix,
-                        "messages": messages,
-                        "rate": rate,
-                        "version": consumer.version,
-                        "alarm_share": alarm_share,
-                        "malformed_share": malformed_share,
-                        "fleet": FLEET,
-                    }
-                ),
-                stdout=subprocess.PIPE,
-            )
-            out, _ = await publisher.communicate()
-            sent = json.loads(out.decode().strip().splitlines()[-1])
+            sent = await _publish(spec | {"version": consumer.version})
             # Wait until everything sent is accounted for, or nothing moves for 10 s.
             last, still = -1, 0.0
             while True:
@@ -180,8 +172,43 @@ async def bench_sensors(
         "incidents_committed": len(latencies),
         "alarm_arrival_p99_ms": round(_percentile(arrivals, 0.99), 1),
         "alarm_commit_p99_ms": round(_percentile(commits, 0.99), 1),
+        "baseline_msgs_per_s_per_core": baseline["msgs_per_s_per_core"],
+        "baseline_received": baseline["received"],
+        "vs_baseline": round(received / cpu_s / baseline["msgs_per_s_per_core"], 2),
         "publisher_cpu_s": sent["cpu_ms"] / 1000,
         "publisher_late_s": sent["late_ms"] / 1000,
+    }
+
+
+async def _publish(spec: dict[str, Any]) -> dict[str, int]:
+    """Run the publisher process on ``spec`` until every message is acknowledged; its counts."""
+    publisher = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tianwang.bench_sensors", json.dumps(spec), stdout=subprocess.PIPE
+    )
+    out, _ = await publisher.communicate()
+    counts: dict[str, int] = json.loads(out.decode().strip().splitlines()[-1])
+    return counts
+
+
+async def _baseline(spec: dict[str, Any]) -> dict[str, float]:
+    """The same publisher and broker into a stock aiomqtt subscriber that does nothing
+    (``tianwang.bench_mqtt_baseline``, a process of its own): messages per CPU-second."""
+    topics = spec | {"prefix": f"{spec['prefix']}-baseline"}
+    counter = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tianwang.bench_mqtt_baseline",
+        json.dumps(topics | {"expected": spec["messages"], "idle_s": 10.0}),
+        stdout=subprocess.PIPE,
+    )
+    assert counter.stdout is not None
+    await asyncio.wait_for(counter.stdout.readline(), 30)  # READY: subscribed
+    await _publish(topics)
+    out, _ = await counter.communicate()
+    counted = json.loads(out.decode().strip().splitlines()[-1])
+    return {
+        "received": int(counted["received"]),
+        "msgs_per_s_per_core": round(counted["received"] / counted["cpu_s"], 1),
     }
 
 
