@@ -50,6 +50,17 @@ class FleetSettings(Section):
         description="Camera worker processes `tianwang serve` runs on this machine, itself "
         "included (they share the cameras by lease). 0: one per core.",
     )
+    metrics_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="A camera worker without the API (`tianwang worker`, serve's local "
+        "workers) serves its own Prometheus /metrics here, no token, on `metrics_host`; "
+        "serve's local worker n uses this port + n. None: off.",
+    )
+    metrics_host: str = Field(
+        "127.0.0.1", description="Address of a worker's own /metrics (see metrics_port)."
+    )
     publisher_lock_key: int = Field(
         0x7469616E77616E,  # "tianwan"
         description="PostgreSQL advisory lock key held by the one process draining the outbox.",

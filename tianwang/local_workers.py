@@ -37,13 +37,18 @@ def die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-async def _keep_running(name: str, config: Path | None) -> None:
+async def _keep_running(name: str, config: Path | None, metrics_port: int | None) -> None:
     tianwang = str(Path(sys.executable).with_name("tianwang"))
     command = [tianwang, "worker", "--name", name, "--no-sensors"]
     if config is not None:
         command += ["--config", str(config)]
+    env = dict(os.environ)
+    if metrics_port is not None:
+        env["TIANWANG_FLEET__METRICS_PORT"] = str(metrics_port)
     while True:
-        process = await asyncio.create_subprocess_exec(*command, preexec_fn=die_with_parent)
+        process = await asyncio.create_subprocess_exec(
+            *command, env=env, preexec_fn=die_with_parent
+        )
         try:
             code = await process.wait()
         except asyncio.CancelledError:
@@ -62,11 +67,18 @@ async def _keep_running(name: str, config: Path | None) -> None:
 
 @contextlib.asynccontextmanager
 async def local_workers(
-    base_name: str, extra: int, config: Path | None
+    base_name: str, extra: int, config: Path | None, metrics_port: int | None = None
 ) -> AsyncIterator[list[str]]:
-    """Run ``extra`` worker processes named ``{base_name}-w{n}`` while the block runs."""
+    """Run ``extra`` worker processes named ``{base_name}-w{n}`` while the block runs; with
+    ``metrics_port``, worker n serves its /metrics on ``metrics_port + n``."""
     names = [f"{base_name}-w{n}" for n in range(1, extra + 1)]
-    tasks = [asyncio.create_task(_keep_running(name, config), name=name) for name in names]
+    tasks = [
+        asyncio.create_task(
+            _keep_running(name, config, None if metrics_port is None else metrics_port + n),
+            name=name,
+        )
+        for n, name in enumerate(names, start=1)
+    ]
     if names:
         log.info("local camera workers: %s", ", ".join(names))
     try:

@@ -22,6 +22,7 @@ from tianwang.broker import mqtt_broker
 from tianwang.local_workers import local_workers, worker_count
 from tianwang.migrate import upgrade
 from tianwang.pipeline import Pipeline, Roles, publication
+from tianwang.worker_metrics import serve_worker_metrics
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,12 @@ async def serve(
             if role == "all":
                 name = settings.fleet.worker_name or socket.gethostname()
                 extra = worker_count(settings.fleet.local_workers) - 1
-                await stack.enter_async_context(local_workers(name, extra, config_file))
+                await stack.enter_async_context(
+                    local_workers(name, extra, config_file, settings.fleet.metrics_port)
+                )
+            elif role == "worker" and (port := settings.fleet.metrics_port) is not None:
+                f = settings.fleet
+                serve_worker_metrics(f.metrics_host, port, f.worker_name or "")
             log.info("serving: role %s, MQTT %s broker", role, broker)
             await stop_requested()
     finally:

@@ -1,6 +1,7 @@
 """`tianwang serve` on one machine runs a camera worker per core (here two): the register's
-cameras split between the processes by lease on SQLite, and a SIGKILLed serve takes its
-workers with it, so none is left holding leases."""
+cameras split between the processes by lease on SQLite, each worker shows its own cameras'
+figures on its own /metrics, and a SIGKILLed serve takes its workers with it, so none is
+left holding leases."""
 
 import asyncio
 import os
@@ -9,11 +10,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
 from camera_registry.database import open_engine
 from camera_registry.lease_schema import camera_leases
+from simulator.ports import free_port
 from tianwang.bench_scale import fleet_registry
 from tianwang.migrate import upgrade
 
@@ -35,6 +38,7 @@ async def test_serve_splits_the_cameras_with_its_local_worker_and_takes_it_down_
     # Streams that refuse: the split is about ownership, not pictures.
     await fleet_registry(engine, 8, lambda i: f"rtsp://127.0.0.1:9/cam{i}")
     name = f"lw{os.getpid()}"
+    metrics_port = free_port()
     env = {
         **os.environ,
         "TIANWANG_DATABASE_URL": url,
@@ -42,6 +46,7 @@ async def test_serve_splits_the_cameras_with_its_local_worker_and_takes_it_down_
         "TIANWANG_API__PORT": "0",
         "TIANWANG_FLEET__LOCAL_WORKERS": "2",
         "TIANWANG_FLEET__WORKER_NAME": name,
+        "TIANWANG_FLEET__METRICS_PORT": str(metrics_port),
         "TIANWANG_MQTT__CLIENT_ID": f"tw-test-{name}",
         "TIANWANG_MQTT__TOPIC_PREFIX": f"tianwang-test-{name}/v1",
     }
@@ -61,6 +66,30 @@ async def test_serve_splits_the_cameras_with_its_local_worker_and_takes_it_down_
                     owners = {row[0]: row[1] for row in rows}
         assert set(owners) == {name, f"{name}-w1"}
         assert workers_alive(name), "the local worker runs as a process of its own"
+        async with engine.connect() as conn:
+            held = (
+                (
+                    await conn.execute(
+                        sa.select(camera_leases.c.camera_id).where(
+                            camera_leases.c.worker == f"{name}-w1"
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        async with httpx.AsyncClient() as client, asyncio.timeout(30):
+            while True:  # the worker's own figures: its cameras' reconnects, by camera
+                try:
+                    text = (await client.get(f"http://127.0.0.1:{metrics_port + 1}/metrics")).text
+                except httpx.TransportError:  # not listening yet
+                    text = ""
+                if text and all(
+                    f'tianwang_ingest_reconnects_total{{camera="{c}"}}' in text for c in held
+                ):
+                    break
+                await asyncio.sleep(1)
+        assert f'tianwang_worker_info{{name="{name}-w1"}} 1.0' in text
     finally:
         serve.send_signal(signal.SIGKILL)
         await serve.wait()
