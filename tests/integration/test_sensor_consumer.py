@@ -117,3 +117,45 @@ async def test_an_alarm_overtakes_a_burst_of_telemetry_queued_before_it(
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_no_telemetry_is_handled_while_an_alarm_is_being_committed(
+    mqtt: MqttSettings,
+) -> None:
+    """An alarm's commit awaits the database many times; telemetry waits between its bursts
+    until the alarm is done, rather than running a burst at each of those waits."""
+    during_alarm: list[str] = []
+    alarms_in_hand = 0
+    handled: list[str] = []
+
+    async def sink(reading: Reading) -> None:
+        nonlocal alarms_in_hand
+        handled.append(reading.kind)
+        if reading.kind == "smoke":
+            alarms_in_hand += 1
+            for _ in range(20):  # the awaits of an incident's commit
+                await asyncio.sleep(0.001)
+            alarms_in_hand -= 1
+        elif alarms_in_hand:
+            during_alarm.append(reading.kind)
+        await asyncio.sleep(0)
+
+    consumer = SensorConsumer(mqtt, sink, KNOWN.__contains__)
+    task = await started(consumer)
+    try:
+        async with broker_client(mqtt, "publisher") as client:
+            for n in range(3000):
+                body = json.dumps({"value": 20 + n % 5})
+                await client.publish(f"{mqtt.topic_prefix}/heat/heat-1/telemetry", body, qos=0)
+                if n % 500 == 250:
+                    await client.publish(
+                        f"{mqtt.topic_prefix}/smoke/smk-1/event", b'{"value": "alarm"}', qos=1
+                    )
+        async with asyncio.timeout(60):
+            while handled.count("smoke") < 6:
+                await asyncio.sleep(0.01)
+        # A burst already begun finishes (at most one per alarm, of up to 32 messages).
+        assert len(during_alarm) <= 6 * 32, f"{len(during_alarm)} readings handled mid-alarm"
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
