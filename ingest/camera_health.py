@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from detectors.frame_api import Frame
+from detectors.frame_api import Frame, shrink
 
 FAULTS = ("covered", "frozen", "blurred", "moved")
 """Picture faults, most telling first (a covered lens is also flat, so never "frozen")."""
@@ -191,7 +191,10 @@ class PictureHealth:
     @staticmethod
     def _small(image: Frame) -> Gray:
         gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
-        return np.asarray(cv2.resize(gray, (320, 180), interpolation=cv2.INTER_AREA), np.uint8)
+        small = shrink(np.asarray(gray, np.uint8), 320)
+        if small.shape[:2] != (180, 320):  # not 16:9: the reference view has one size
+            return np.asarray(cv2.resize(small, (320, 180), interpolation=cv2.INTER_AREA), np.uint8)
+        return small
 
     def _frozen(self, image: Frame, t: float) -> bool:
         # Every other pixel of the full picture: area-averaging would smooth away the
