@@ -156,7 +156,13 @@ def ingest(
                 f"{row['mode']:<8} {ms:>20.2f} {1000 / ms if ms else float('inf'):>10.1f} "
                 f"{row['server_cpu_ms_per_stream_s']:>19.2f}  {row['counts']} "
                 f"(flowing {row['flowing_at_start']}/{cameras} when the window opened; "
-                f"{row['threads']:g} threads)"
+                f"{row['threads']:g} threads; kept up {row['kept_up']:.0%}"
+                + (
+                    f": at full rate {ms / row['kept_up']:.1f} ms/cam-s"
+                    if 0 < row["kept_up"] < 0.95
+                    else ""
+                )
+                + ")"
             )
         typer.echo(
             f"patrol vs floor {f['patrol_vs_floor']}x; Frigate style / patrol "

@@ -38,6 +38,14 @@ FPS = 25
 GOP = 50
 SIZE = (640, 360)
 FRIGATE_FPS = 5
+KEPT_UP_BY = {
+    "patrol": ("packets", FPS),
+    "keyframes": ("packets", FPS),
+    "floor": ("packets", FPS),
+    "frigate": ("frames", FRIGATE_FPS),
+    "opencv": ("frames", FPS),
+}
+"""What each way counts, and how many of those a camera-second should give it."""
 SETTLE_S = 2.0
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 FLOWING: set[str] = set()
@@ -196,9 +204,9 @@ def _patrol(
         ]
         tasks = [asyncio.create_task(worker.run()) for worker in workers]
         while not stop.is_set():
-            for i, url in enumerate(urls):
-                if PACKETS.labels(f"bench-{i}")._value.get() > 0:
-                    FLOWING.add(url)
+            packets = [PACKETS.labels(f"bench-{i}")._value.get() for i in range(len(urls))]
+            FLOWING.update(url for url, n in zip(urls, packets, strict=True) if n > 0)
+            counts["packets"] = int(sum(packets))  # counted at each key frame
             await asyncio.sleep(0.2)
         for task in tasks:
             task.cancel()
@@ -222,8 +230,8 @@ def _threads(urls: list[str], read: Any) -> None:
 
 
 def client_main(mode: str, urls: list[str]) -> None:
-    """One client: READY, then for each ``?`` on stdin the number of streams flowing, until
-    ``stop``: then the counts as JSON."""
+    """One client: READY, then for each ``?`` on stdin the number of streams flowing and the
+    counts so far (JSON), until ``stop``: then the counts as JSON."""
     stop = threading.Event()
     counts: dict[str, int] = {"packets": 0, "frames": 0, "decoded": 0}
     runners: dict[str, Callable[[list[str], threading.Event, dict[str, int]], None]] = {
@@ -240,7 +248,7 @@ def client_main(mode: str, urls: list[str]) -> None:
     runner = threading.Thread(target=run, args=(urls, stop, counts), daemon=True)
     runner.start()
     while sys.stdin.readline().strip() == "?":
-        print(len(FLOWING), flush=True)
+        print(json.dumps({"flowing": len(FLOWING), **counts}), flush=True)
     stop.set()
     runner.join(15)
     print(json.dumps(counts), flush=True)
@@ -262,23 +270,30 @@ async def _measure(
         stdout=asyncio.subprocess.PIPE,
     )
     assert process.stdin is not None and process.stdout is not None
+    ask_in, answer_out = process.stdin, process.stdout
     try:
         await process.stdout.readline()  # READY: imports done
         idle_mb = resources(process.pid)["rss_mb"]
         # The window opens once every stream flows (or the warm-up runs out), plus a settle.
         deadline = time.monotonic() + warmup_s
         flowing = 0
+
+        async def ask() -> dict[str, int]:
+            ask_in.write(b"?\n")
+            await ask_in.drain()
+            return dict(json.loads(await answer_out.readline() or b"{}"))
+
         while time.monotonic() < deadline:
-            process.stdin.write(b"?\n")
-            await process.stdin.drain()
-            flowing = int(await process.stdout.readline() or b"0")
+            flowing = (await ask()).get("flowing", 0)
             if flowing >= len(urls):
                 break
             await asyncio.sleep(0.5)
         await asyncio.sleep(SETTLE_S)
+        seen0 = await ask()
         client0, server0, t0 = tree_cpu_s(process.pid), tree_cpu_s(server_pid), time.monotonic()
         await asyncio.sleep(seconds)
         client1, server1, t1 = tree_cpu_s(process.pid), tree_cpu_s(server_pid), time.monotonic()
+        seen1 = await ask()
         busy = resources(process.pid)
         busy_mb = busy["rss_mb"]
         process.stdin.write(b"stop\n")
@@ -289,7 +304,9 @@ async def _measure(
             process.kill()
         await process.wait()
     camera_s = len(urls) * (t1 - t0)
+    unit, rate = KEPT_UP_BY[mode]
     return {
+        "kept_up": (seen1.get(unit, 0) - seen0.get(unit, 0)) / (rate * camera_s),
         "mode": mode,
         "client_cpu_ms_per_camera_s": 1000 * (client1 - client0) / camera_s,
         "server_cpu_ms_per_stream_s": 1000 * (server1 - server0) / camera_s,
