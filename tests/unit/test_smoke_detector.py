@@ -2,6 +2,7 @@
 
 import cv2
 import numpy as np
+import pytest
 
 from detectors.frame_api import SCREEN_HIT, Frame
 from detectors.smoke import SmokeDetector
@@ -66,3 +67,53 @@ def test_a_steady_scene_under_a_cloud_shadow_is_not_smoke() -> None:
     shaded = [(wall(rng) * 0.75).astype(np.uint8) for _ in range(25)]
     assert detector.screen(shaded[0], 5.0) < SCREEN_HIT
     assert all(detector.confirm(f, 5 + i / 5) is None for i, f in enumerate(shaded))
+
+
+def sunset_sky(rng: np.random.Generator) -> Frame:
+    """A warm, saturated evening sky over a row of roofs (BGR)."""
+    img = np.full((H, W, 3), (70, 150, 255), np.uint8)
+    img[120:, :] = (60, 70, 90)
+    img[120:, ::20] = (20, 20, 25)
+    noise = rng.integers(-3, 4, img.shape)
+    return np.clip(img.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+
+
+def test_thin_smoke_over_a_sunset_sky_asks_for_focus() -> None:
+    """Thin smoke keeps much of the sky's colour: it is greyer than the sky, not grey."""
+    rng = np.random.default_rng(4)
+    detector = SmokeDetector()
+    for i in range(5):
+        detector.screen(sunset_sky(rng), float(i))
+    hazy = sunset_sky(rng).astype(np.float32)
+    hazy[20:100, 130:190] = hazy[20:100, 130:190] * 0.6 + np.float32(180) * 0.4
+    assert detector.screen(hazy.astype(np.uint8), 5.0) >= SCREEN_HIT
+
+
+class Flame:
+    """A fire detector that confirmed a flame at (150..170, 110..130) at 5 s."""
+
+    last_flame = (5.0, (150 / W, 110 / H, 20 / W, 20 / H))
+
+
+def haze_above(img: Frame, rng: np.random.Generator) -> Frame:
+    """A broad, even layer of grey over the wall above the flame, barely changing."""
+    out = img.astype(np.float32)
+    a = np.float32(0.45 + rng.uniform(-0.02, 0.02))
+    out[70:110, 120:200] = out[70:110, 120:200] * (1 - a) + np.float32(160) * a
+    return out.astype(np.uint8)
+
+
+@pytest.mark.parametrize("flame", [None, Flame()])
+def test_a_grey_layer_is_smoke_only_above_a_confirmed_flame(flame: Flame | None) -> None:
+    """A flat, steady grey layer neither churns nor stands upright; above a flame it is
+    the smoke everyone expects there."""
+    rng = np.random.default_rng(5)
+    detector = SmokeDetector(flames=flame)
+    for i in range(5):
+        detector.screen(wall(rng), float(i))
+    found = [detector.confirm(haze_above(wall(rng), rng), 5 + i / 5) for i in range(1, 25)]
+    hits = [f for f in found if f is not None]
+    if flame is None:
+        assert not hits
+    else:
+        assert hits and hits[0].attributes["near_flame"] is True
