@@ -112,6 +112,7 @@ class SmokeDetector:
         self._bg_look: tuple[FloatImage, FloatImage] | None = None
         self._bg_look_t = 0.0
         self._previous: FloatImage | None = None
+        self._screened: Mask | None = None
         self._still: FloatImage | None = None
 
     def _working(self, frame: Frame) -> FloatImage:
@@ -173,9 +174,27 @@ class SmokeDetector:
         return self._still
 
     def screen(self, frame: Frame, t: float) -> float:
-        """Share of washed-out changed pixels relative to the share that asks for focus."""
+        """Share of washed-out changed pixels that were already there at the last screen,
+        relative to the share that asks for focus.
+
+        Smoke stays where it rises; a walker, a car or a passing shadow has moved on by the
+        next key frame. Asking for both keeps street cameras in patrol (focus decodes every
+        frame) at the cost of one key-frame interval of latency.
+        """
         mask = self._candidates(self._working(frame), t)
-        return float(mask.mean()) / self.params.screen_fraction * SCREEN_HIT
+        before, self._screened = self._screened, mask
+        if before is None:
+            return 0.0
+        both = (mask & before).astype(np.uint8)
+        count, _, stats, _ = cv2.connectedComponentsWithStats(both, connectivity=8)
+        # The largest upright blob: a flat strip along the road is traffic or its shadows.
+        upright = [
+            int(stats[k, cv2.CC_STAT_AREA])
+            for k in range(1, count)
+            if stats[k, cv2.CC_STAT_HEIGHT] >= self.params.min_aspect * stats[k, cv2.CC_STAT_WIDTH]
+        ]
+        share = max(upright, default=0) / both.size
+        return share / self.params.screen_fraction * SCREEN_HIT
 
     def confirm(self, frame: Frame, t: float) -> Finding | None:
         """Add one focus frame; a Finding when a persistent, churning grey region is there."""

@@ -42,7 +42,8 @@ def test_a_billowing_grey_plume_is_smoke() -> None:
     detector = SmokeDetector()
     for i in range(5):
         detector.screen(wall(rng), float(i))
-    assert detector.screen(plume(wall(rng), rng, 5.0), 5.0) >= SCREEN_HIT
+    detector.screen(plume(wall(rng), rng, 4.0), 4.0)
+    assert detector.screen(plume(wall(rng), rng, 5.0), 5.0) >= SCREEN_HIT  # still there
     found = [detector.confirm(plume(wall(rng), rng, 5 + i / 5), 5 + i / 5) for i in range(1, 25)]
     hits = [f for f in found if f is not None]
     assert hits, "a plume must be confirmed"
@@ -57,6 +58,16 @@ def test_a_grey_car_driving_past_is_not_smoke() -> None:
         detector.screen(wall(rng), float(i))
     found = [detector.confirm(grey_car(wall(rng), -60 + 14 * i), 5 + i / 5) for i in range(1, 30)]
     assert all(f is None for f in found)
+
+
+def test_a_grey_car_seen_on_two_key_frames_does_not_ask_for_focus() -> None:
+    """It has moved on by the next key frame; smoke would still be where it was."""
+    rng = np.random.default_rng(6)
+    detector = SmokeDetector()
+    for i in range(5):
+        detector.screen(wall(rng), float(i))
+    assert detector.screen(grey_car(wall(rng), 20), 5.0) < SCREEN_HIT
+    assert detector.screen(grey_car(wall(rng), 200), 6.0) < SCREEN_HIT
 
 
 def test_a_steady_scene_under_a_cloud_shadow_is_not_smoke() -> None:
@@ -86,7 +97,8 @@ def test_thin_smoke_over_a_sunset_sky_asks_for_focus() -> None:
         detector.screen(sunset_sky(rng), float(i))
     hazy = sunset_sky(rng).astype(np.float32)
     hazy[20:100, 130:190] = hazy[20:100, 130:190] * 0.6 + np.float32(180) * 0.4
-    assert detector.screen(hazy.astype(np.uint8), 5.0) >= SCREEN_HIT
+    detector.screen(hazy.astype(np.uint8), 5.0)
+    assert detector.screen(hazy.astype(np.uint8), 6.0) >= SCREEN_HIT
 
 
 class Flame:
