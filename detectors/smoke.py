@@ -121,8 +121,12 @@ class SmokeDetector:
         small = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
         return np.asarray(small, dtype=np.float32)
 
-    def _candidates(self, image: FloatImage, t: float) -> Mask:
-        """Washed-out changed pixels; learns the background where there are none."""
+    def _candidates(self, image: FloatImage, t: float, near: Mask | None = None) -> Mask:
+        """Washed-out changed pixels; learns the background where there are none.
+
+        ``near`` (above a flame just confirmed) needs no washing out: smoke is expected
+        there, and over a featureless grey sky (rain) it has nothing to wash out.
+        """
         p = self.params
         if self._background is None:
             self._background = image.copy()
@@ -148,6 +152,8 @@ class SmokeDetector:
         # much of the sky's colour.
         grey = (sat_f <= p.max_saturation) | (sat_b - sat_f > p.saturation_drop)
         mask = grey & (change >= p.min_change) & (change <= p.max_change)
+        if near is not None:
+            washed = washed | near
         mask &= washed & lit & self._keep
         opened = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
         found: Mask = opened > 0
@@ -200,7 +206,8 @@ class SmokeDetector:
         """Add one focus frame; a Finding when a persistent, churning grey region is there."""
         p = self.params
         image = self._working(frame)
-        mask = self._candidates(image, t)
+        near = self._near_flame(t, image.shape)
+        mask = self._candidates(image, t, near)
         assert self._change is not None and self._sharper is not None
         assert self._through is not None
         self._history.append((t, self._change))
@@ -208,7 +215,6 @@ class SmokeDetector:
         self._times.append(t)
         self._gains.append(self._sharper)
         self._throughs.append(self._through)
-        near = self._near_flame(t, mask.shape)
         needed = p.confirm_frames if near is None else max(3, p.confirm_frames // 2)
         if len(self._masks) < needed:
             return None

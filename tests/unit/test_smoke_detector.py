@@ -4,8 +4,10 @@ import cv2
 import numpy as np
 import pytest
 
+from detectors.fire import FireDetector
 from detectors.frame_api import SCREEN_HIT, Frame
 from detectors.smoke import SmokeDetector
+from tests.unit.test_fire_detector import flame, street
 
 H, W = 180, 320
 
@@ -129,3 +131,19 @@ def test_a_grey_layer_is_smoke_only_above_a_confirmed_flame(flame: Flame | None)
         assert not hits
     else:
         assert hits and hits[0].attributes["near_flame"] is True
+
+
+def test_a_flame_without_smoke_is_not_smoke() -> None:
+    """Smoke is expected above a confirmed flame, but the flame's own tongues are not it."""
+    rng = np.random.default_rng(7)
+    fire = FireDetector()
+    smoke = SmokeDetector(flames=fire)
+    for i in range(5):
+        smoke.screen(street(rng), float(i))
+    flames, smokes = [], []
+    for i in range(1, 40):
+        frame, t = flame(street(rng), rng), 5 + i / 5
+        flames.append(fire.confirm(frame, t))
+        smokes.append(smoke.confirm(frame, t))
+    assert any(f is not None for f in flames), "the flame must be confirmed, or this proves nothing"
+    assert all(s is None for s in smokes)
