@@ -64,6 +64,8 @@ def _dev(seed: int = 100) -> list[LabelledClip]:
         ("dev_fire_rain", dict(light="rain", fire_at=5.0)),
         ("dev_sunset_negative", dict(light="sunset", beacon=True, red_person=True)),
         ("dev_day_negative", dict(light="day", beacon=True, cars_per_min=(20.0, 20.0))),
+        ("dev_wrongway_night", dict(light="night", wrong_way_at=6.0)),
+        ("dev_parking_rain", dict(light="rain", park_at=3.0, seconds=40.0)),
     ]
     return [
         LabelledClip(name, replace(base, seed=seed + k, **kw), gop=25, dwell=d)  # type: ignore[arg-type]
