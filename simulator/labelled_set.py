@@ -66,6 +66,10 @@ def _dev(seed: int = 100) -> list[LabelledClip]:
         ("dev_day_negative", dict(light="day", beacon=True, cars_per_min=(20.0, 20.0))),
         ("dev_wrongway_night", dict(light="night", wrong_way_at=6.0)),
         ("dev_parking_rain", dict(light="rain", park_at=3.0, seconds=40.0)),
+        (
+            "dev_jam_dusk",
+            dict(light="dusk", jam=(5.0, 40.0), seconds=45.0, cars_per_min=(18.0, 12.0)),
+        ),
     ]
     return [
         LabelledClip(name, replace(base, seed=seed + k, **kw), gop=25, dwell=d)  # type: ignore[arg-type]
