@@ -27,7 +27,7 @@ from detectors.model import Finding
 FloatImage = npt.NDArray[np.float32]
 Mask = npt.NDArray[np.bool_]
 
-BACKGROUND_LOOK_S = 1.0
+BACKGROUND_LOOK_S = 5.0
 FLAME_MEMORY_S = 60.0
 """How long after a confirmed flame the smoke detector still expects its smoke."""
 GHOST_S = 6.0
@@ -105,8 +105,7 @@ class SmokeDetector:
         self._times: deque[float] = deque(maxlen=n)
         self._history: deque[tuple[float, FloatImage]] = deque(maxlen=8)
         self._change: FloatImage | None = None
-        self._sharper: Mask | None = None
-        self._through: FloatImage | None = None
+        self._contrasts: tuple[FloatImage, FloatImage] | None = None
         self._throughs: deque[FloatImage] = deque(maxlen=n)
         self._gains: deque[Mask] = deque(maxlen=n)
         self._bg_look: tuple[FloatImage, FloatImage] | None = None
@@ -136,7 +135,7 @@ class SmokeDetector:
         assert self._keep is not None
         bg = self._background
         if self._bg_look is None or t - self._bg_look_t >= BACKGROUND_LOOK_S:
-            # The background moves slowly (tau 30 s): its look is refreshed once a second.
+            # The background moves slowly (tau 30 s): its look is refreshed now and then.
             self._bg_look, self._bg_look_t = _look(bg), t
         sat_b, con_b = self._bg_look
         sat_f, con_f = _look(image)
@@ -145,8 +144,7 @@ class SmokeDetector:
             (con_b > 0.06) & (con_f < p.contrast_ratio * con_b)
         )
         self._change = change
-        self._sharper = (con_f > 1.5 * con_b + 0.03) & self._keep
-        self._through = np.where(con_b > 0.06, con_f / np.maximum(con_b, 1e-3), np.nan)
+        self._contrasts = (con_f, con_b)
         lit = _brightest(image) >= p.min_brightness
         # Grey, or greyer than what it covers: thin smoke over a saturated sunset sky keeps
         # much of the sky's colour.
@@ -160,10 +158,10 @@ class SmokeDetector:
         dt = float(np.clip(t - (self._last_t if self._last_t is not None else t), 0.0, 5.0))
         self._last_t = t
         rate = 1.0 - float(np.exp(-dt / p.tau_background_s))
-        learn = cv2.dilate(opened, np.ones((5, 5), np.uint8)) == 0
-        bg[learn] += rate * (image[learn] - bg[learn])
-        heal = mask & (self._still_for(image, dt) >= GHOST_S)
-        bg[heal] += 0.5 * (image[heal] - bg[heal])
+        learn = (cv2.dilate(opened, np.ones((5, 5), np.uint8)) == 0).astype(np.uint8)
+        cv2.accumulateWeighted(image, bg, rate, mask=learn)
+        heal = (mask & (self._still_for(image, dt) >= GHOST_S)).astype(np.uint8)
+        cv2.accumulateWeighted(image, bg, 0.5, mask=heal)
         return found
 
     def _still_for(self, image: FloatImage, dt: float) -> FloatImage:
@@ -208,13 +206,15 @@ class SmokeDetector:
         image = self._working(frame)
         near = self._near_flame(t, image.shape)
         mask = self._candidates(image, t, near)
-        assert self._change is not None and self._sharper is not None
-        assert self._through is not None
+        assert self._change is not None and self._contrasts is not None and self._keep is not None
+        con_f, con_b = self._contrasts
         self._history.append((t, self._change))
         self._masks.append(mask)
         self._times.append(t)
-        self._gains.append(self._sharper)
-        self._throughs.append(self._through)
+        # Edges sharper than the background's (smoke brings none), and the share of the
+        # background's contrast that still shows (smoke lets some through).
+        self._gains.append((con_f > 1.5 * con_b + 0.03) & self._keep)
+        self._throughs.append(np.where(con_b > 0.06, con_f / np.maximum(con_b, 1e-3), np.nan))
         needed = p.confirm_frames if near is None else max(3, p.confirm_frames // 2)
         if len(self._masks) < needed:
             return None
