@@ -43,10 +43,10 @@ class SmokeParams:
     tau_background_s: float = 30.0
     max_saturation: float = 0.22
     """Smoke is grey: HSV saturation of a smoke pixel at most this."""
-    saturation_drop: float = 0.05
+    saturation_drop: float = 0.035
     contrast_ratio: float = 0.6
     """Local contrast under smoke falls below this share of the background's."""
-    min_change: float = 8.0
+    min_change: float = 6.0
     max_change: float = 110.0
     """Smoke lets the background through; a dark coat over a pale road changes it more."""
     min_brightness: float = 70.0
