@@ -196,8 +196,8 @@ def light_cone(img: Frame, front: float, heading: int) -> Frame:
     """A dark car at night as the camera sees it: its headlight's cone on the road ahead
     (smaller than a vehicle blob), the body itself as dark as the asphalt."""
     out = img.copy()
-    tip = front + 40 * heading
-    cone = np.array([[front, 122], [tip, 130], [tip, 112]], np.int32)
+    tip = front + 24 * heading
+    cone = np.array([[front, 121], [tip, 131], [tip, 111]], np.int32)
     cv2.fillPoly(out, [cone], (100, 118, 120))
     return out
 
