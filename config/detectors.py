@@ -27,8 +27,8 @@ class SmokeSettings(Section):
 
     enabled: bool = Field(
         True,
-        description="Run the smoke detector on cameras (no false alarm on the labelled sets "
-        "and vtest.avi; it costs patrol focus time, see the README's Detectors section).",
+        description="Run the smoke detector on cameras (figures, misses and false alarms in "
+        "the README's Detectors section).",
     )
     screen_fraction: float = Field(
         0.006, gt=0, le=1, description="Share of washed-out changed pixels that starts focus."
