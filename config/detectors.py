@@ -26,9 +26,9 @@ class SmokeSettings(Section):
     """Grey, washed-out, churning regions that stay put (saturation and contrast loss)."""
 
     enabled: bool = Field(
-        False,
-        description="Run the smoke detector on cameras. Off by default: its false-alarm rate "
-        "on street scenes is still too high for the command centre (see issue 6 report).",
+        True,
+        description="Run the smoke detector on cameras (figures, misses and false alarms in "
+        "the README's Detectors section).",
     )
     screen_fraction: float = Field(
         0.006, gt=0, le=1, description="Share of washed-out changed pixels that starts focus."

@@ -101,6 +101,13 @@ class FireDetector:
         self._red: deque[npt.NDArray[np.uint8]] = deque(maxlen=self.params.confirm_frames)
         self._hot: deque[Mask] = deque(maxlen=self.params.confirm_frames)
         self._times: deque[float] = deque(maxlen=self.params.confirm_frames)
+        self._last_flame: tuple[float, tuple[float, float, float, float]] | None = None
+
+    @property
+    def last_flame(self) -> tuple[float, tuple[float, float, float, float]] | None:
+        """When and where (box x, y, w, h normalised) a flame was last confirmed: the smoke
+        detector expects smoke above it."""
+        return self._last_flame
 
     def _unmasked(self, mask: Mask) -> Mask:
         """``mask`` without the camera's mask zones."""
@@ -195,10 +202,12 @@ class FireDetector:
                         "red_std": round(red_std, 1),
                     },
                 )
+        if best is not None and best.box is not None:
+            self._last_flame = (t, best.box)
         return best
 
     def reset(self) -> None:
-        """Forget the frames seen in focus."""
+        """Forget the frames seen in focus (not the last flame)."""
         self._masks.clear()
         self._red.clear()
         self._hot.clear()

@@ -50,6 +50,11 @@ class _Run:
     misses: int = 0
     counted: bool = False
     history: list[tuple[float, float]] = field(default_factory=list)
+    origin: float = 0.0
+    """Where along the axis the run was first seen."""
+    against_s: float = 0.0
+    """How long it has moved against the lane's direction (kept by the caller)."""
+    reported: bool = False
 
 
 class LaneLineCounter:
@@ -91,6 +96,20 @@ class LaneLineCounter:
         keep = ((ends - starts) >= p.min_length * self._size) & (seeded[ends] > seeded[starts])
         self._track(list(zip(starts[keep].tolist(), ends[keep].tolist(), strict=True)), t)
 
+    @property
+    def runs(self) -> list[_Run]:
+        """The vehicles followed along the lane, seen in the last update."""
+        return [r for r in self._runs if r.misses == 0]
+
+    def box_of(self, run: _Run) -> tuple[int, int, int, int]:
+        """The run's stretch of the lane as a box (x, y, width, height) in pixels."""
+        start, end = run.start - 0.5, run.end + 0.5
+        inside = (self._bins >= start) & (self._bins <= end)
+        ys, xs = self._pixels[0][inside], self._pixels[1][inside]
+        if xs.size == 0:
+            return (0, 0, 0, 0)
+        return (int(xs.min()), int(ys.min()), int(np.ptp(xs)) + 1, int(np.ptp(ys)) + 1)
+
     def _side(self, centre: float) -> int:
         margin = self.params.margin * self._size
         if centre < self.line_at - margin:
@@ -130,7 +149,8 @@ class LaneLineCounter:
         for fi, (s0, s1) in enumerate(found):
             if fi not in used_f:
                 centre = (s0 + s1) / 2
-                run = _Run(centre, s0, s1, t, self._side(centre), history=[(t, centre)])
+                side = self._side(centre)
+                run = _Run(centre, s0, s1, t, side, history=[(t, centre)], origin=centre)
                 self._runs.append(run)
 
     def _observe(self, run: _Run, extent: tuple[int, int], t: float) -> None:

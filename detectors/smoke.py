@@ -4,12 +4,17 @@ Cues after Toreyin et al. (2005) and Yuan (2008): smoke lowers the saturation an
 local contrast of the background it covers (both measured so that a uniform gain, a
 cloud shadow or dusk, changes neither), it stays where it started instead of driving
 off like a grey car, and it keeps billowing. The screen looks for enough
-washed-out, changed pixels on a key frame; confirm wants them to persist over a window
-of focus frames while the optical flow inside them points up.
+washed-out, changed pixels on a key frame; confirm wants a region of them to persist
+over a window of focus frames, let the edges behind it show through, bring no sharp
+edges of its own, stay put and churn. Smoke is expected above a flame the fire detector
+has just confirmed: there a region needs less (see ``_judge``). Pixels that stay still
+for seconds are healed into the background: smoke never does, and a ghost (whatever
+stood in the first picture and left) otherwise stays a candidate for good.
 """
 
 from collections import deque
 from dataclasses import dataclass
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -22,6 +27,13 @@ from detectors.model import Finding
 FloatImage = npt.NDArray[np.float32]
 Mask = npt.NDArray[np.bool_]
 
+BACKGROUND_LOOK_S = 5.0
+FLAME_MEMORY_S = 60.0
+"""How long after a confirmed flame the smoke detector still expects its smoke."""
+GHOST_S = 6.0
+STILL_CHANGE = 3.0
+"""Grey levels (mean over channels) between two looks below which a pixel is still."""
+
 
 @dataclass(frozen=True, slots=True)
 class SmokeParams:
@@ -31,10 +43,10 @@ class SmokeParams:
     tau_background_s: float = 30.0
     max_saturation: float = 0.22
     """Smoke is grey: HSV saturation of a smoke pixel at most this."""
-    saturation_drop: float = 0.05
+    saturation_drop: float = 0.035
     contrast_ratio: float = 0.6
     """Local contrast under smoke falls below this share of the background's."""
-    min_change: float = 8.0
+    min_change: float = 6.0
     max_change: float = 110.0
     """Smoke lets the background through; a dark coat over a pale road changes it more."""
     min_brightness: float = 70.0
@@ -48,15 +60,26 @@ class SmokeParams:
     min_aspect: float = 0.4
     """Least height / width of the region's box: smoke rises into a column or a cloud; a
     long flat strip along the road is vehicles or their shadows."""
-    min_show_through: float = 0.3
+    min_show_through: float = 0.4
     """Least share of its contrast that the background's edges keep under the region
     (median): smoke is semi-transparent; a person, a car, or the ghost left where one
     stood in the first picture hide what is behind them."""
-    max_new_edges: float = 0.1
+    min_show_through_near_flame: float = 0.25
+    """The same, for a region above a flame confirmed moments ago (thick smoke)."""
+    max_new_edges: float = 0.35
     """Most share of the region where the picture has sharper edges than the background:
     smoke only softens what is behind it; a grey car or a person brings its own outline."""
     max_side: float = 0.04
     """Most sideways travel of the region's centre, picture widths per second."""
+
+
+class FlameSource(Protocol):
+    """The camera's fire detector, as far as smoke cares: where it last confirmed a flame."""
+
+    @property
+    def last_flame(self) -> tuple[float, tuple[float, float, float, float]] | None:
+        """(seconds, box x, y, w, h normalised) of the last confirmed flame, if any."""
+        ...
 
 
 class SmokeDetector:
@@ -66,23 +89,30 @@ class SmokeDetector:
     continuous = False
 
     def __init__(
-        self, params: SmokeParams | None = None, config: AnalyticsConfig | None = None
+        self,
+        params: SmokeParams | None = None,
+        config: AnalyticsConfig | None = None,
+        flames: FlameSource | None = None,
     ) -> None:
         self.params = params or SmokeParams()
         self._config = config or AnalyticsConfig()
+        self._flames = flames
         self._keep: Mask | None = None
         self._background: FloatImage | None = None
         self._last_t: float | None = None
         n = self.params.confirm_frames
         self._masks: deque[Mask] = deque(maxlen=n)
-        self._flows: deque[tuple[float, float]] = deque(maxlen=n)
-        self._centres: deque[tuple[float, float, float]] = deque(maxlen=n)
-        self._history: deque[tuple[float, FloatImage]] = deque(maxlen=12)
+        self._times: deque[float] = deque(maxlen=n)
+        self._history: deque[tuple[float, FloatImage]] = deque(maxlen=8)
         self._change: FloatImage | None = None
-        self._sharper: Mask | None = None
-        self._through: FloatImage | None = None
+        self._contrasts: tuple[FloatImage, FloatImage] | None = None
         self._throughs: deque[FloatImage] = deque(maxlen=n)
         self._gains: deque[Mask] = deque(maxlen=n)
+        self._bg_look: tuple[FloatImage, FloatImage] | None = None
+        self._bg_look_t = 0.0
+        self._previous: FloatImage | None = None
+        self._screened: Mask | None = None
+        self._still: FloatImage | None = None
 
     def _working(self, frame: Frame) -> FloatImage:
         h, w = frame.shape[:2]
@@ -90,8 +120,12 @@ class SmokeDetector:
         small = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
         return np.asarray(small, dtype=np.float32)
 
-    def _candidates(self, image: FloatImage, t: float) -> Mask:
-        """Washed-out changed pixels; learns the background where there are none."""
+    def _candidates(self, image: FloatImage, t: float, near: Mask | None = None) -> Mask:
+        """Washed-out changed pixels; learns the background where there are none.
+
+        ``near`` (above a flame just confirmed) needs no washing out: smoke is expected
+        there, and over a featureless grey sky (rain) it has nothing to wash out.
+        """
         p = self.params
         if self._background is None:
             self._background = image.copy()
@@ -100,70 +134,124 @@ class SmokeDetector:
             return np.zeros(image.shape[:2], bool)
         assert self._keep is not None
         bg = self._background
-        sat_f, sat_b = _saturation(image), _saturation(bg)
-        con_f, con_b = _contrast(image), _contrast(bg)
-        change = np.abs(image - bg).mean(axis=2)
+        if self._bg_look is None or t - self._bg_look_t >= BACKGROUND_LOOK_S:
+            # The background moves slowly (tau 30 s): its look is refreshed now and then.
+            self._bg_look, self._bg_look_t = _look(bg), t
+        sat_b, con_b = self._bg_look
+        sat_f, con_f = _look(image)
+        change = _mean_abs_diff(image, bg)
         washed = (sat_b - sat_f > p.saturation_drop) | (
             (con_b > 0.06) & (con_f < p.contrast_ratio * con_b)
         )
-        self._change = np.asarray(change, np.float32)
-        self._sharper = (con_f > 1.5 * con_b + 0.03) & self._keep
-        self._through = np.where(con_b > 0.06, con_f / np.maximum(con_b, 1e-3), np.nan)
-        lit = image.max(axis=2) >= p.min_brightness
-        mask = (sat_f <= p.max_saturation) & (change >= p.min_change) & (change <= p.max_change)
+        self._change = change
+        self._contrasts = (con_f, con_b)
+        lit = _brightest(image) >= p.min_brightness
+        # Grey, or greyer than what it covers: thin smoke over a saturated sunset sky keeps
+        # much of the sky's colour.
+        grey = (sat_f <= p.max_saturation) | (sat_b - sat_f > p.saturation_drop)
+        mask = grey & (change >= p.min_change) & (change <= p.max_change)
+        if near is not None:
+            washed = washed | near
         mask &= washed & lit & self._keep
-        mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-        found = mask.astype(bool)
+        opened = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+        found: Mask = opened > 0
         dt = float(np.clip(t - (self._last_t if self._last_t is not None else t), 0.0, 5.0))
         self._last_t = t
         rate = 1.0 - float(np.exp(-dt / p.tau_background_s))
-        learn = ~cv2.dilate(mask, np.ones((5, 5), np.uint8)).astype(bool)
-        bg[learn] += rate * (image[learn] - bg[learn])
+        learn = (cv2.dilate(opened, np.ones((5, 5), np.uint8)) == 0).astype(np.uint8)
+        cv2.accumulateWeighted(image, bg, rate, mask=learn)
+        heal = (mask & (self._still_for(image, dt) >= GHOST_S)).astype(np.uint8)
+        cv2.accumulateWeighted(image, bg, 0.5, mask=heal)
         return found
 
+    def _still_for(self, image: FloatImage, dt: float) -> FloatImage:
+        """Seconds each pixel has not changed. A candidate that stays still that long is a
+        ghost (the background was learnt with something there that has left) or an object
+        put down; smoke never keeps still, so these are healed into the background."""
+        if self._previous is None or self._still is None:
+            self._still = np.zeros(image.shape[:2], np.float32)
+        else:
+            moving = _mean_abs_diff(image, self._previous) >= STILL_CHANGE
+            self._still += np.float32(dt)
+            self._still[moving] = 0.0
+        self._previous = image
+        return self._still
+
     def screen(self, frame: Frame, t: float) -> float:
-        """Share of washed-out changed pixels relative to the share that asks for focus."""
+        """Share of washed-out changed pixels that were already there at the last screen,
+        relative to the share that asks for focus.
+
+        Smoke stays where it rises; a walker, a car or a passing shadow has moved on by the
+        next key frame. Asking for both keeps street cameras in patrol (focus decodes every
+        frame) at the cost of one key-frame interval of latency.
+        """
         mask = self._candidates(self._working(frame), t)
-        return float(mask.mean()) / self.params.screen_fraction * SCREEN_HIT
+        before, self._screened = self._screened, mask
+        if before is None:
+            return 0.0
+        both = (mask & before).astype(np.uint8)
+        count, _, stats, _ = cv2.connectedComponentsWithStats(both, connectivity=8)
+        # The largest upright blob: a flat strip along the road is traffic or its shadows.
+        upright = [
+            int(stats[k, cv2.CC_STAT_AREA])
+            for k in range(1, count)
+            if stats[k, cv2.CC_STAT_HEIGHT] >= self.params.min_aspect * stats[k, cv2.CC_STAT_WIDTH]
+        ]
+        share = max(upright, default=0) / both.size
+        return share / self.params.screen_fraction * SCREEN_HIT
 
     def confirm(self, frame: Frame, t: float) -> Finding | None:
-        """Add one focus frame; a Finding when a persistent, rising grey region is there."""
+        """Add one focus frame; a Finding when a persistent, churning grey region is there."""
         p = self.params
         image = self._working(frame)
-        mask = self._candidates(image, t)
-        change = self._change
-        assert change is not None
-        h, w = mask.shape
-        self._history.append((t, change))
-        earlier = [m for m in self._history if 0.6 <= t - m[0] <= 1.2]
-        if earlier and mask.any():
-            old = earlier[-1][1]
-            # Smoke churns: its change map keeps changing; a grey thing that stopped does not.
-            moved = float(np.abs(change - old)[mask].mean())
-            self._flows.append((moved / (float(change[mask].mean()) + 1.0), 0.0))
+        near = self._near_flame(t, image.shape)
+        mask = self._candidates(image, t, near)
+        assert self._change is not None and self._contrasts is not None and self._keep is not None
+        con_f, con_b = self._contrasts
+        self._history.append((t, self._change))
         self._masks.append(mask)
-        assert self._sharper is not None
-        self._gains.append(self._sharper)
-        assert self._through is not None
-        self._throughs.append(self._through)
-        if mask.any():
-            ys, xs = np.nonzero(mask)
-            self._centres.append((t, float(xs.mean()) / w, float(ys.mean()) / h))
-        if len(self._masks) < p.confirm_frames or len(self._flows) < p.confirm_frames // 2:
+        self._times.append(t)
+        # Edges sharper than the background's (smoke brings none), and the share of the
+        # background's contrast that still shows (smoke lets some through).
+        self._gains.append((con_f > 1.5 * con_b + 0.03) & self._keep)
+        self._throughs.append(np.where(con_b > 0.06, con_f / np.maximum(con_b, 1e-3), np.nan))
+        needed = p.confirm_frames if near is None else max(3, p.confirm_frames // 2)
+        if len(self._masks) < needed:
             return None
-        return self._judge(np.stack(self._masks))
+        window = list(self._masks)[-needed:]
+        return self._judge(np.stack(window), near)
 
-    def _judge(self, stack: npt.NDArray[np.bool_]) -> Finding | None:
-        """The most smoke-like persistent region of the window, if one passes every test."""
+    def _near_flame(self, t: float, shape: tuple[int, ...]) -> Mask | None:
+        """Where smoke of a flame confirmed in the last minute would be: above and around it."""
+        if self._flames is None or self._flames.last_flame is None:
+            return None
+        at, box = self._flames.last_flame
+        if not 0.0 <= t - at <= FLAME_MEMORY_S:
+            return None
+        h, w = shape[0], shape[1]
+        x, y, bw, bh = box
+        x0, x1 = max(0, int((x - bw) * w)), min(w, int((x + 2 * bw) * w) + 1)
+        y0, y1 = max(0, int((y - 2 * bh) * h)), min(h, int((y + bh) * h) + 1)
+        near = np.zeros((h, w), bool)
+        near[y0:y1, x0:x1] = True
+        return near
+
+    def _judge(self, stack: npt.NDArray[np.bool_], near: Mask | None) -> Finding | None:
+        """The most smoke-like persistent region of the window, if one passes every test.
+
+        A region that rises out of a flame confirmed moments ago (``near``) needs only to
+        be a persistent, semi-transparent grey region without edges of its own: smoke is
+        expected there, so it is not asked to churn or to stand upright, and a shorter
+        window suffices.
+        """
         p = self.params
-        _, h, w = stack.shape
+        n, h, w = stack.shape
         min_area = p.screen_fraction * h * w
         persistent = (stack.mean(axis=0) >= 0.4).astype(np.uint8)
         count, labels, stats, _ = cv2.connectedComponentsWithStats(persistent, connectivity=8)
-        churn = float(np.median([c for c, _ in self._flows]))
-        side = _travel(list(self._centres))
-        if churn < p.min_churn or abs(side) > p.max_side:
-            return None
+        gains = list(self._gains)[-n:]
+        throughs = list(self._throughs)[-n:]
+        times = list(self._times)[-n:]
         best: Finding | None = None
         for label in range(1, count):
             if stats[label, cv2.CC_STAT_AREA] < min_area:
@@ -172,16 +260,22 @@ class SmokeDetector:
             present = (stack & region).sum(axis=(1, 2)) >= min_area / 2
             if present.mean() < p.confirm_ratio:
                 continue
-            gained = float(np.mean([g[region].mean() for g in self._gains]))
-            seen = np.stack(self._throughs)[:, region]
+            seen = np.stack(throughs)[:, region]
             through = float(np.nanmedian(seen)) if np.isfinite(seen).any() else 1.0
-            if through < p.min_show_through:
+            expected = near is not None and bool((near & region).mean() >= 0.5 * region.mean())
+            # Thick smoke right above a flame may hide most of what is behind it.
+            if through < (p.min_show_through_near_flame if expected else p.min_show_through):
                 continue
+            gained = float(np.mean([g[region].mean() for g in gains]))
             if gained > p.max_new_edges:
+                continue
+            side = _travel(stack & region, times)
+            if abs(side) > p.max_side:
                 continue
             x, y = stats[label, cv2.CC_STAT_LEFT], stats[label, cv2.CC_STAT_TOP]
             bw, bh = stats[label, cv2.CC_STAT_WIDTH], stats[label, cv2.CC_STAT_HEIGHT]
-            if bh < p.min_aspect * bw:
+            churn = self._churn(region)
+            if not expected and (churn < p.min_churn or bh < p.min_aspect * bw):
                 continue
             confidence = round(min(0.95, 0.5 + 0.25 * float(present.mean()) + churn), 3)
             if best is None or confidence > best.confidence:
@@ -194,31 +288,63 @@ class SmokeDetector:
                         "side": round(side, 3),
                         "gained": round(gained, 3),
                         "through": round(through, 3),
+                        "near_flame": expected,
                     },
                 )
         return best
 
+    def _churn(self, region: Mask) -> float:
+        """Mean change of the region's change map over ~1 s, relative to its mean: smoke
+        billows, a grey thing that arrived and stopped does not."""
+        t, now = self._history[-1]
+        earlier = [c for s, c in self._history if 0.6 <= t - s <= 1.2]
+        if not earlier:
+            return 0.0
+        moved = float(cv2.absdiff(now, earlier[-1])[region].mean())
+        return moved / (float(now[region].mean()) + 1.0)
+
     def reset(self) -> None:
         """Forget the focus window; the background stays."""
         self._masks.clear()
-        self._flows.clear()
-        self._centres.clear()
+        self._times.clear()
         self._history.clear()
         self._gains.clear()
         self._throughs.clear()
 
 
-def _saturation(image: FloatImage) -> FloatImage:
-    """HSV saturation in [0, 1]: unchanged by a uniform gain."""
-    high = image.max(axis=2)
-    low = image.min(axis=2)
-    sat: FloatImage = (high - low) / (high + 8.0)
-    return sat
+def _channels(image: FloatImage) -> tuple[FloatImage, FloatImage, FloatImage]:
+    """The three colour planes (per-plane arithmetic is much cheaper than reducing axis 2)."""
+    b, g, r = (np.asarray(c, np.float32) for c in cv2.split(image))
+    return b, g, r
 
 
-def _contrast(image: FloatImage) -> FloatImage:
+def _brightest(image: FloatImage) -> FloatImage:
+    """Per pixel, the brightest channel."""
+    b, g, r = _channels(image)
+    high: FloatImage = np.maximum(np.maximum(b, g), r)
+    return high
+
+
+def _mean_abs_diff(image: FloatImage, other: FloatImage) -> FloatImage:
+    """Mean absolute difference over the colour channels."""
+    b, g, r = _channels(np.asarray(cv2.absdiff(image, other), np.float32))
+    out: FloatImage = (b + g + r) * np.float32(1.0 / 3.0)
+    return out
+
+
+def _look(image: FloatImage) -> tuple[FloatImage, FloatImage]:
+    """Saturation and local contrast of a picture."""
+    b, g, r = _channels(image)
+    high = np.maximum(np.maximum(b, g), r)
+    low = np.minimum(np.minimum(b, g), r)
+    # HSV-like saturation in [0, 1]: unchanged by a uniform gain.
+    sat: FloatImage = np.asarray((high - low) / (high + 8.0), np.float32)
+    grey = (b + g + r) * np.float32(1.0 / 3.0)
+    return sat, _contrast(grey)
+
+
+def _contrast(grey: FloatImage) -> FloatImage:
     """Local gradient magnitude over local brightness: unchanged by a smooth gain."""
-    grey = image.mean(axis=2)
     gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
     magnitude = cv2.GaussianBlur(np.abs(gx) + np.abs(gy), (5, 5), 0)
@@ -227,13 +353,14 @@ def _contrast(image: FloatImage) -> FloatImage:
     return ratio
 
 
-def _travel(centres: list[tuple[float, float, float]]) -> float:
-    """Sideways speed of the region's centre (picture widths per second), least squares."""
-    if len(centres) < 3:
+def _travel(masks: npt.NDArray[np.bool_], times: list[float]) -> float:
+    """Sideways speed (picture widths per second) of the masks' centre, least squares."""
+    points = [
+        (t, float(np.nonzero(m)[1].mean()) / m.shape[1])
+        for t, m in zip(times, masks, strict=True)
+        if m.any()
+    ]
+    if len(points) < 3 or points[-1][0] <= points[0][0]:
         return 0.0
-    ts = np.array([c[0] for c in centres])
-    xs = np.array([c[1] for c in centres])
-    if float(np.ptp(ts)) <= 0:
-        return 0.0
-    slope = np.polyfit(ts - ts[0], xs, 1)[0]
-    return float(slope)
+    ts, xs = np.array(points).T
+    return float(np.polyfit(ts - ts[0], xs, 1)[0])

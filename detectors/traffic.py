@@ -18,6 +18,7 @@ every frame at the focus rate, so the camera never goes back to patrol.
 """
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import cv2
 import numpy as np
@@ -66,6 +67,10 @@ class _LaneState:
     slow_s: float = 0.0
     clear_s: float = 0.0
     reported: bool = False
+    runs: LaneLineCounter | None = None
+    """Vehicles followed along the lane's axis (for wrong way: a car at night is a light
+    cone and a dark body that a blob tracker loses, a run along the lane keeps them)."""
+    wrong_way_at: float = -1e9
 
 
 class TrafficDetector:
@@ -111,7 +116,11 @@ class TrafficDetector:
                 dx, dy = zone.direction[0] * w, zone.direction[1] * h
                 norm = float(np.hypot(dx, dy))
                 unit = (dx / norm, dy / norm)
-            self._lanes.append(_LaneState(zone, zone.mask(w, h), unit))
+            lane = _LaneState(zone, zone.mask(w, h), unit)
+            if unit is not None and lane.mask.any():
+                ys, xs = np.nonzero(lane.mask)
+                lane.runs = LaneLineCounter(lane.mask, unit, (float(xs.mean()), float(ys.mean())))
+            self._lanes.append(lane)
         self._no_parking = [(z, z.mask(w, h)) for z in self.config.zones_of("no_parking")]
         for line in self.config.lines:
             for lane in self._lanes:
@@ -156,6 +165,10 @@ class TrafficDetector:
                 before = counter.count
                 counter.update(moving, t)
                 self.counts[name] += counter.count - before
+            for lane in self._lanes:
+                if lane.runs is not None:
+                    lane.runs.update(moving, t)
+            self._wrong_way_runs(dt, t)
         blobs = self._blobs(foreground)
         seen = self._tracker.update(blobs, t)
         self._count(seen)
@@ -242,6 +255,9 @@ class TrafficDetector:
             track.against_s = track.against_s + dt if against else 0.0
             if track.against_s >= self.params.wrong_way_s and self._travelled_against(track, lane):
                 track.reported.add("wrong_way")
+                if t - lane.wrong_way_at < self.params.clear_s:
+                    continue  # already reported from the lane's runs
+                lane.wrong_way_at = t
                 self._pending.append(
                     self._finding(
                         "traffic.wrong_way",
@@ -250,6 +266,37 @@ class TrafficDetector:
                         lane.zone.name,
                         {"speed": round(speed / w, 3)},
                     )
+                )
+
+    def _wrong_way_runs(self, dt: float, t: float) -> None:
+        """Wrong way seen along a lane's axis: a run moving against the lane for
+        ``wrong_way_s`` that has gone ``wrong_way_travel`` of the picture against it."""
+        w = self._size[0]
+        for lane in self._lanes:
+            if lane.runs is None:
+                continue
+            for run in lane.runs.runs:
+                if run.reported:
+                    continue
+                # Every recent step against the lane: a run whose centre jumps back as a
+                # queue's vehicles merge and split moves on with the lane in between.
+                centres = [c for _, c in run.history[-6:]]
+                steady = all(b - a <= 1.0 for a, b in pairwise(centres))
+                against = steady and run.velocity <= -self.params.min_speed * w
+                run.against_s = run.against_s + dt if against else 0.0
+                gone = run.origin - run.centre
+                if run.against_s < self.params.wrong_way_s:
+                    continue
+                if gone < self.params.wrong_way_travel * w:
+                    continue
+                run.reported = True
+                if t - lane.wrong_way_at < self.params.clear_s:
+                    continue  # the blob tracker reported this car already
+                lane.wrong_way_at = t
+                speed = round(-run.velocity / w, 3)
+                box = lane.runs.box_of(run)
+                self._pending.append(
+                    self._finding("traffic.wrong_way", 0.8, box, lane.zone.name, {"speed": speed})
                 )
 
     def _travelled_against(self, track: Track, lane: _LaneState) -> bool:

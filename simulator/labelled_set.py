@@ -57,6 +57,19 @@ def _dev(seed: int = 100) -> list[LabelledClip]:
         ("dev_rain_negative", dict(light="rain", beacon=True, red_person=True)),
         ("dev_fire_night", dict(light="night", fire_at=5.0)),
         ("dev_smoke_rain", dict(light="rain", smoke_at=6.0)),
+        # More light for smoke and fire (appended: the clips above keep their seeds).
+        ("dev_smoke_sunset", dict(light="sunset", smoke_at=4.0)),
+        ("dev_smoke_night", dict(light="night", smoke_at=5.0)),
+        ("dev_fire_dusk", dict(light="dusk", fire_at=3.0)),
+        ("dev_fire_rain", dict(light="rain", fire_at=5.0)),
+        ("dev_sunset_negative", dict(light="sunset", beacon=True, red_person=True)),
+        ("dev_day_negative", dict(light="day", beacon=True, cars_per_min=(20.0, 20.0))),
+        ("dev_wrongway_night", dict(light="night", wrong_way_at=6.0)),
+        ("dev_parking_rain", dict(light="rain", park_at=3.0, seconds=40.0)),
+        (
+            "dev_jam_dusk",
+            dict(light="dusk", jam=(5.0, 40.0), seconds=45.0, cars_per_min=(18.0, 12.0)),
+        ),
     ]
     return [
         LabelledClip(name, replace(base, seed=seed + k, **kw), gop=25, dwell=d)  # type: ignore[arg-type]

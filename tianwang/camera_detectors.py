@@ -36,10 +36,14 @@ def frame_detectors(
     config = analytics or AnalyticsConfig()
     d = settings.detectors
     found: list[FrameDetector] = []
+    fire: FireDetector | None = None
     if d.fire.enabled:
-        found.append(FireDetector(FireParams(**d.fire.model_dump(exclude={"enabled"})), config))
+        fire = FireDetector(FireParams(**d.fire.model_dump(exclude={"enabled"})), config)
+        found.append(fire)
     if d.smoke.enabled:
-        found.append(SmokeDetector(SmokeParams(**d.smoke.model_dump(exclude={"enabled"})), config))
+        # Smoke learns where the fire detector saw a flame: its smoke is expected there.
+        smoke_params = SmokeParams(**d.smoke.model_dump(exclude={"enabled"}))
+        found.append(SmokeDetector(smoke_params, config, flames=fire))
     background = DualBackground()  # one long/short-term model per camera, shared
     traffic_params = TrafficParams(**d.traffic.model_dump(exclude={"enabled"}))
     traffic = TrafficDetector(config, traffic_params, background)

@@ -98,6 +98,6 @@ def test_real_street_footage_raises_no_fire(vtest: Path) -> None:
 
 
 def test_real_street_footage_raises_no_smoke(vtest: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TIANWANG_DETECTORS__SMOKE__ENABLED", "true")  # off by default
+    monkeypatch.setenv("TIANWANG_DETECTORS__SMOKE__ENABLED", "true")  # whatever the default
     records = lines_of(["detect", str(vtest), "--json"])
     assert "smoke" not in [r["type"] for r in records[:-1]]

@@ -1,5 +1,6 @@
 """Traffic and sanitation detectors on pictures drawn here: cars on a road, a left bag."""
 
+import cv2
 import numpy as np
 
 from detectors.analytics_config import AnalyticsConfig
@@ -181,4 +182,37 @@ def test_a_car_backing_up_a_few_metres_is_not_wrong_way() -> None:
     rng = np.random.default_rng(13)
     frames = [street(rng) for _ in range(10)]
     frames += [car(street(rng), 200.0 - 4 * min(i, 7)) for i in range(25)]  # 28 px back, stops
+    assert [f.kind for f in run(TrafficDetector(CONFIG), frames)] == []
+
+
+def night_street(rng: np.random.Generator) -> Frame:
+    img = np.full((H, W, 3), (30, 28, 28), np.uint8)
+    img[int(H * 0.55) : int(H * 0.85)] = (18, 18, 22)
+    noise = rng.integers(-2, 3, img.shape)
+    return np.clip(img.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+
+
+def light_cone(img: Frame, front: float, heading: int) -> Frame:
+    """A dark car at night as the camera sees it: its headlight's cone on the road ahead
+    (smaller than a vehicle blob), the body itself as dark as the asphalt."""
+    out = img.copy()
+    tip = front + 24 * heading
+    cone = np.array([[front, 121], [tip, 131], [tip, 111]], np.int32)
+    cv2.fillPoly(out, [cone], (100, 118, 120))
+    return out
+
+
+def test_a_dark_car_at_night_against_the_lane_is_wrong_way_by_its_light() -> None:
+    rng = np.random.default_rng(14)
+    frames = [night_street(rng) for _ in range(10)]
+    frames += [light_cone(night_street(rng), W + 10 - 12 * i, -1) for i in range(30)]
+    found = run(TrafficDetector(CONFIG), frames)
+    assert [f.kind for f in found] == ["traffic.wrong_way"]
+    assert found[0].zone == "lane_east"
+
+
+def test_a_dark_car_at_night_with_the_lane_is_not_wrong_way() -> None:
+    rng = np.random.default_rng(15)
+    frames = [night_street(rng) for _ in range(10)]
+    frames += [light_cone(night_street(rng), -10 + 12 * i, 1) for i in range(30)]
     assert [f.kind for f in run(TrafficDetector(CONFIG), frames)] == []
