@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from detectors.analytics_config import AnalyticsConfig
-from detectors.frame_api import SCREEN_HIT, Frame
+from detectors.frame_api import SCREEN_HIT, Frame, shrink
 from detectors.model import Finding
 
 Mask = npt.NDArray[np.bool_]
@@ -59,10 +59,7 @@ class FireParams:
 
 def flame_mask(frame: Frame, chroma_gap: int, width: int = 320) -> Mask:
     """Pixels that satisfy the YCbCr flame colour rules, on a copy scaled to ``width``."""
-    h, w = frame.shape[:2]
-    if w > width:
-        small = cv2.resize(frame, (width, max(1, h * width // w)), interpolation=cv2.INTER_AREA)
-        frame = np.asarray(small, dtype=np.uint8)
+    frame = shrink(frame, width)
     ycrcb = cv2.cvtColor(frame, cv2.COLOR_BGR2YCrCb).astype(np.int16)
     y, cr, cb = ycrcb[..., 0], ycrcb[..., 1], ycrcb[..., 2]
     mask: Mask = (

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from detectors.frame_api import Frame
+from detectors.frame_api import Frame, shrink
 
 FloatImage = npt.NDArray[np.float32]
 Mask = npt.NDArray[np.bool_]
@@ -74,8 +74,8 @@ class DualBackground:
         """``frame`` at the working size, float32, lightly smoothed."""
         h, w = frame.shape[:2]
         width = self.params.width
-        small = frame
-        if w != width:
+        small = shrink(frame, width)
+        if w < width:  # a smaller picture is brought up to the working size
             size = (width, max(1, h * width // w))
             small = np.asarray(cv2.resize(frame, size, interpolation=cv2.INTER_AREA), np.uint8)
         return np.asarray(cv2.GaussianBlur(small, (3, 3), 0), dtype=np.float32)
