@@ -149,6 +149,9 @@ class CameraWorker:
                 await asyncio.sleep(delay)
             elif await self._wake.sleep(self._host, delay):
                 log.info("camera %s: its server answers again, retrying now", self.camera_id)
+                # The server is up: a failure now is a busy moment, retried soon (the
+                # back-off grows again from its start), not after the outage's long waits.
+                self._backoff.reset()
 
     async def _session(self) -> str:
         await probe_rtsp(self._url, self._policy.open_timeout_s)  # no thread for nobody

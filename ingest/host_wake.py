@@ -13,7 +13,10 @@ import random
 from urllib.parse import urlsplit
 
 SPREAD_S = 2.0
-"""Woken cameras retry within this many seconds of one another."""
+"""Woken cameras retry within this many seconds of one another, or more when many wait."""
+SPREAD_PER_CAMERA_S = 0.03
+"""How much each waiting camera widens that spread: 150 cameras over 4.5 s, not 75 opens a
+second against a server that has just restarted every stream."""
 
 
 def host_of(url: str) -> str:
@@ -34,6 +37,9 @@ class HostWake:
     def __init__(self, spread_s: float = SPREAD_S) -> None:
         self._spread_s = spread_s
         self._back: dict[str, asyncio.Event] = {}
+        self._waiting: dict[str, int] = {}
+        self._woken: dict[str, int] = {}
+        """How many were waiting on each host when it last answered (sets the spread)."""
 
     async def sleep(self, host: str, delay_s: float) -> bool:
         """Wait ``delay_s``, or less once ``host`` is known to answer again; True if woken."""
@@ -41,17 +47,26 @@ class HostWake:
             await asyncio.sleep(delay_s)
             return False
         back = self._back.setdefault(host, asyncio.Event())
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(delay_s):
-                await back.wait()
-                await asyncio.sleep(random.uniform(0.0, min(self._spread_s, delay_s)))
-                return True
-        return False
+        self._waiting[host] = self._waiting.get(host, 0) + 1
+        try:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(delay_s):
+                    await back.wait()
+            if not back.is_set():
+                return False
+            spread = max(self._spread_s, SPREAD_PER_CAMERA_S * self._woken.get(host, 1))
+            await asyncio.sleep(random.uniform(0.0, spread))
+            return True
+        finally:
+            self._waiting[host] -= 1
+            if not self._waiting[host]:
+                del self._waiting[host]
 
     def answered(self, host: str) -> None:
         """A camera of ``host`` connected: wake the ones waiting to retry it."""
         back = self._back.pop(host, None)
         if back is not None:
+            self._woken[host] = self._waiting.get(host, 0)
             back.set()
 
     @property
