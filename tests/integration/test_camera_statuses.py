@@ -12,14 +12,16 @@ from camera_registry.camera_store import get_camera, status_history
 from config.settings import load_settings
 from incidents.schema import incidents
 from tianwang.camera_statuses import StatusChange
-from tianwang.pipeline import Pipeline
+from tianwang.pipeline import Pipeline, Roles
 
 pytestmark = pytest.mark.integration
 
 
 async def health_incidents(engine: AsyncEngine) -> dict[tuple[str, str], list[str]]:
     """(camera, incident type) -> the statuses of its incidents."""
-    query = sa.select(incidents.c.place_key, incidents.c.type, incidents.c.status)
+    query = sa.select(incidents.c.place_key, incidents.c.type, incidents.c.status).where(
+        incidents.c.type.startswith("camera.")
+    )
     found: dict[tuple[str, str], list[str]] = {}
     async with engine.connect() as conn:
         for place_key, kind, status in await conn.execute(query):
@@ -56,7 +58,9 @@ async def test_a_batch_keeps_each_cameras_order_and_writes_each_change_once(
 
 
 async def test_the_writer_task_takes_what_queued_up(engine: AsyncEngine, tmp_path: Path) -> None:
-    pipeline = Pipeline(load_settings(data_dir=str(tmp_path)), engine)
+    # No sensors, no publisher: only the cameras' status writer is under test.
+    roles = Roles(cameras="none", sensors=False, publisher="off")
+    pipeline = Pipeline(load_settings(data_dir=str(tmp_path)), engine, roles)
     cameras = ["cam-nmy-01", "cam-bgy-01", "cam-djyx-01", "cam-djyx-02"]
     for camera_id in cameras:
         pipeline.statuses.put(StatusChange(camera_id, "offline", "refused"))
