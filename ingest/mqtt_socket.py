@@ -15,7 +15,9 @@ from typing import Any
 
 import aiomqtt
 
-CHUNK_BYTES = 256 * 1024
+CHUNK_BYTES = 32 * 1024
+"""At most this much is read, and parsed, in one turn of the event loop: about 150 sensor
+messages, a few milliseconds, so the alarm connection's turn is never far off."""
 
 
 class BufferedSocket:

@@ -100,11 +100,13 @@ class CameraStatuses:
     async def write(self, changes: list[StatusChange]) -> None:
         """Write ``changes`` in order (a camera named twice: its changes one after the other)."""
         run: list[StatusChange] = []
+        in_run: set[str] = set()
         for change in changes:
-            if any(c.camera_id == change.camera_id for c in run):
+            if change.camera_id in in_run:
                 await self._write_run(run)
-                run = []
+                run, in_run = [], set()
             run.append(change)
+            in_run.add(change.camera_id)
         await self._write_run(run)
 
     async def _write_run(self, run: list[StatusChange]) -> None:
