@@ -26,9 +26,15 @@ import numpy.typing as npt
 from detectors.analytics_config import AnalyticsConfig
 from detectors.frame_api import SCREEN_HIT, Frame
 from detectors.model import Finding
-
-FloatImage = npt.NDArray[np.float32]
-Mask = npt.NDArray[np.bool_]
+from detectors.smoke_measures import (
+    FloatImage,
+    Mask,
+    brightest,
+    look,
+    mean_abs_diff,
+    swept_share,
+    travel,
+)
 
 BACKGROUND_LOOK_S = 5.0
 FLAME_MEMORY_S = 60.0
@@ -36,9 +42,6 @@ FLAME_MEMORY_S = 60.0
 GHOST_S = 6.0
 SWEEP_GAP_S = 0.5
 """Longest gap between two focus frames over which optical flow is still measured."""
-SWEPT_FRAMES = 3
-"""Focus frames' worth of sideways motion at ``sweep_speed``, one way, that make a pixel
-crossed by traffic."""
 STILL_CHANGE = 3.0
 """Grey levels (mean over channels) between two looks below which a pixel is still."""
 
@@ -154,16 +157,16 @@ class SmokeDetector:
         bg = self._background
         if self._bg_look is None or t - self._bg_look_t >= BACKGROUND_LOOK_S:
             # The background moves slowly (tau 30 s): its look is refreshed now and then.
-            self._bg_look, self._bg_look_t = _look(bg), t
+            self._bg_look, self._bg_look_t = look(bg), t
         sat_b, con_b = self._bg_look
-        sat_f, con_f = _look(image)
-        change = _mean_abs_diff(image, bg)
+        sat_f, con_f = look(image)
+        change = mean_abs_diff(image, bg)
         washed = (sat_b - sat_f > p.saturation_drop) | (
             (con_b > 0.06) & (con_f < p.contrast_ratio * con_b)
         )
         self._change = change
         self._contrasts = (con_f, con_b)
-        lit = _brightest(image) >= p.min_brightness
+        lit = brightest(image) >= p.min_brightness
         # Grey, or greyer than what it covers: thin smoke over a saturated sunset sky keeps
         # much of the sky's colour.
         grey = (sat_f <= p.max_saturation) | (sat_b - sat_f > p.saturation_drop)
@@ -189,7 +192,7 @@ class SmokeDetector:
         if self._previous is None or self._still is None:
             self._still = np.zeros(image.shape[:2], np.float32)
         else:
-            moving = _mean_abs_diff(image, self._previous) >= STILL_CHANGE
+            moving = mean_abs_diff(image, self._previous) >= STILL_CHANGE
             self._still += np.float32(dt)
             self._still[moving] = 0.0
         self._previous = image
@@ -313,10 +316,10 @@ class SmokeDetector:
             gained = float(np.mean([g[region].mean() for g in gains]))
             if gained > p.max_new_edges:
                 continue
-            side = _travel(stack & region, times)
+            side = travel(stack & region, times)
             if abs(side) > p.max_side:
                 continue
-            swept = _swept_share(sweeps, region, p.sweep_speed)
+            swept = swept_share(sweeps, region, p.sweep_speed)
             if swept > p.max_swept:
                 continue
             x, y = stats[label, cv2.CC_STAT_LEFT], stats[label, cv2.CC_STAT_TOP]
@@ -360,70 +363,3 @@ class SmokeDetector:
         self._throughs.clear()
         self._sweeps.clear()
         self._last_look = None
-
-
-def _channels(image: FloatImage) -> tuple[FloatImage, FloatImage, FloatImage]:
-    """The three colour planes (per-plane arithmetic is much cheaper than reducing axis 2)."""
-    b, g, r = (np.asarray(c, np.float32) for c in cv2.split(image))
-    return b, g, r
-
-
-def _brightest(image: FloatImage) -> FloatImage:
-    """Per pixel, the brightest channel."""
-    b, g, r = _channels(image)
-    high: FloatImage = np.maximum(np.maximum(b, g), r)
-    return high
-
-
-def _mean_abs_diff(image: FloatImage, other: FloatImage) -> FloatImage:
-    """Mean absolute difference over the colour channels."""
-    b, g, r = _channels(np.asarray(cv2.absdiff(image, other), np.float32))
-    out: FloatImage = (b + g + r) * np.float32(1.0 / 3.0)
-    return out
-
-
-def _look(image: FloatImage) -> tuple[FloatImage, FloatImage]:
-    """Saturation and local contrast of a picture."""
-    b, g, r = _channels(image)
-    high = np.maximum(np.maximum(b, g), r)
-    low = np.minimum(np.minimum(b, g), r)
-    # HSV-like saturation in [0, 1]: unchanged by a uniform gain.
-    sat: FloatImage = np.asarray((high - low) / (high + 8.0), np.float32)
-    grey = (b + g + r) * np.float32(1.0 / 3.0)
-    return sat, _contrast(grey)
-
-
-def _contrast(grey: FloatImage) -> FloatImage:
-    """Local gradient magnitude over local brightness: unchanged by a smooth gain."""
-    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
-    magnitude = cv2.GaussianBlur(np.abs(gx) + np.abs(gy), (5, 5), 0)
-    local = cv2.GaussianBlur(grey, (5, 5), 0) + 10.0
-    ratio: FloatImage = magnitude / (8.0 * local)
-    return ratio
-
-
-def _swept_share(sweeps: FloatImage, region: Mask, speed: float) -> float:
-    """Share of the region that something was carried across, one way, within the window.
-
-    Per pixel, the signed sideways speeds of the frames it was swept in are summed: a car
-    passing a point is carried the same way for several focus frames, while a billow that
-    jitters to and fro cancels out. Counted once per pixel, not per frame: where the
-    lane's background was learnt with traffic in it, the bare road between two cars is a
-    (still) candidate too and would dilute a per-frame share.
-    """
-    crossed = np.abs(sweeps[:, region].sum(axis=0)) >= SWEPT_FRAMES * speed
-    return float(crossed.mean())
-
-
-def _travel(masks: npt.NDArray[np.bool_], times: list[float]) -> float:
-    """Sideways speed (picture widths per second) of the masks' centre, least squares."""
-    points = [
-        (t, float(np.nonzero(m)[1].mean()) / m.shape[1])
-        for t, m in zip(times, masks, strict=True)
-        if m.any()
-    ]
-    if len(points) < 3 or points[-1][0] <= points[0][0]:
-        return 0.0
-    ts, xs = np.array(points).T
-    return float(np.polyfit(ts - ts[0], xs, 1)[0])
