@@ -63,6 +63,13 @@ def _bgr(frame: av.VideoFrame) -> Frame:
     return np.asarray(frame.to_ndarray(format="bgr24", threads=1), dtype=np.uint8)
 
 
+def open_options(url: str, transport: str, read_timeout_s: float) -> dict[str, str]:
+    """FFmpeg options to open ``url``: RTSP over ``transport`` with a socket timeout."""
+    if not url.startswith(("rtsp://", "rtsps://")):
+        return {}
+    return {"rtsp_transport": transport, "timeout": str(int(read_timeout_s * 1e6))}
+
+
 def _is_network(url: str) -> bool:
     return url.startswith(("rtsp://", "rtsps://", "rtmp://", "http://", "https://"))
 
@@ -120,9 +127,7 @@ class CameraSession:
     def run(self) -> str:
         """Read until the end; returns "eof" or "stopped", raises StreamError on failure."""
         p = self._policy
-        options = {}
-        if self._url.startswith(("rtsp://", "rtsps://")):
-            options = {"rtsp_transport": p.transport, "timeout": str(int(p.read_timeout_s * 1e6))}
+        options = open_options(self._url, p.transport, p.read_timeout_s)
         asked_at = time.monotonic()
         try:
             container = av.open(

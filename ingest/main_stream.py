@@ -15,6 +15,7 @@ import av
 import numpy as np
 
 from detectors.frame_api import Frame
+from ingest.camera_session import open_options
 from ingest.stream_errors import StreamError, stream_error
 
 log = logging.getLogger(__name__)
@@ -26,9 +27,7 @@ GRABS_AT_ONCE = 2
 def grab_key_frame(url: str, open_timeout_s: float, read_timeout_s: float, wait_s: float) -> Frame:
     """The first key frame of ``url``, as BGR (blocking); StreamError when there is none
     within ``wait_s`` or the stream fails."""
-    options = {}
-    if url.startswith(("rtsp://", "rtsps://")):
-        options = {"rtsp_transport": "tcp", "timeout": str(int(read_timeout_s * 1e6))}
+    options = open_options(url, "tcp", read_timeout_s)
     deadline = time.monotonic() + wait_s
     try:
         with av.open(url, options=options, timeout=(open_timeout_s, read_timeout_s)) as container:
