@@ -11,6 +11,7 @@ one turn of the event loop; ``pending`` here is what the buffer holds plus what 
 socket holds decrypted.
 """
 
+import asyncio
 from typing import Any
 
 import aiomqtt
@@ -61,3 +62,57 @@ def buffer_reads(client: aiomqtt.Client) -> None:
     sock = paho._sock
     if sock is not None and not isinstance(sock, BufferedSocket):
         paho._sock = BufferedSocket(sock)
+
+
+class HeldReads:
+    """Lets a connected client's socket reads be held while more urgent work runs.
+
+    aiomqtt reads the socket from an event-loop reader; here that reader is replaced by an
+    equal one that can be taken off the loop and put back. While held, the broker's messages
+    wait in the kernel (TCP flow control), and the loop's turns are short: the alarm lane's
+    database round trips (about 28 for one incident on SQLite) each wait for one turn.
+    """
+
+    def __init__(self, client: aiomqtt.Client) -> None:
+        self._client = client
+        self._paho = client._client
+        self._fd: int | None = None
+        self._held = False
+
+    def install(self) -> None:
+        """Take over the reader of the connected client (call in the loop, after connecting)."""
+        sock = self._paho._sock
+        if sock is None:
+            return
+        loop = asyncio.get_running_loop()
+        self._fd = sock.fileno()
+        loop.remove_reader(self._fd)
+        loop.add_reader(self._fd, self._read)
+
+    def hold(self) -> None:
+        """Stop reading until ``release``."""
+        if self._fd is not None and not self._held:
+            asyncio.get_running_loop().remove_reader(self._fd)
+            self._held = True
+
+    def release(self) -> None:
+        """Read again (unless the connection has gone meanwhile)."""
+        if not self._held:
+            return
+        self._held = False
+        sock = self._paho._sock
+        if self._fd is not None and sock is not None and sock.fileno() == self._fd:
+            asyncio.get_running_loop().add_reader(self._fd, self._read)
+
+    def _read(self) -> None:
+        # As aiomqtt's own reader: parse while bytes are buffered; a failure ends the client.
+        try:
+            while True:
+                self._paho.loop_read()
+                pending = getattr(self._paho._sock, "pending", None)
+                if pending is None or not pending():
+                    break
+        except Exception as exc:  # a broken connection: aiomqtt raises it at its next wait
+            disconnected = self._client._disconnected
+            if not disconnected.done():
+                disconnected.set_exception(exc)

@@ -28,7 +28,7 @@ from detectors.model import Reading
 from ingest.backoff import Backoff
 from ingest.dead_letters import DeadLetters
 from ingest.metrics import MQTT_DISCONNECTS, READINGS, READINGS_REJECTED
-from ingest.mqtt_socket import buffer_reads
+from ingest.mqtt_socket import HeldReads, buffer_reads
 from ingest.paho_properties import install as share_property_tables
 from ingest.sensor_payload import RejectedMessage
 from ingest.sensor_profiles import ProfileSet
@@ -170,6 +170,7 @@ class SensorConsumer:
         self._alarms_in_hand = 0
         self._alarms_handled = asyncio.Event()
         self._alarms_handled.set()
+        self._bulk_reads: HeldReads | None = None
 
     async def run(self) -> None:
         """Consume until cancelled, in two lanes; each reconnects with backoff on its own.
@@ -220,6 +221,9 @@ class SensorConsumer:
                 acknowledge = manual_acks(client)  # before connecting: queued messages come at once
                 async with client:
                     buffer_reads(client)
+                    if not urgent:
+                        self._bulk_reads = HeldReads(client)
+                        self._bulk_reads.install()
                     await self._subscribe(client, filters)
                     backoff.reset()
                     ready.set()
@@ -246,26 +250,34 @@ class SensorConsumer:
             finally:
                 ready.clear()
                 self.ready.clear()
+                if not urgent:
+                    self._bulk_reads = None  # its socket number may soon be another's
             await asyncio.sleep(backoff.next_delay())
 
     @contextlib.asynccontextmanager
     async def _urgency(self, urgent: bool) -> AsyncIterator[None]:
-        """While the alarm lane handles a burst, the bulk lane waits between its bursts.
+        """While the alarm lane handles a burst, the bulk lane waits between its bursts and
+        its socket is not read.
 
-        Handling an alarm awaits its incident's commit a dozen times; without this, each
-        of those waits lets a whole burst of telemetry run first.
+        Handling an alarm awaits its incident's commit some 28 times on SQLite (a thread
+        hand-off each); without this, each of those waits lets a burst of telemetry run
+        first, or a 32 KB read of it be parsed.
         """
         if not urgent:
             yield
             return
         self._alarms_in_hand += 1
         self._alarms_handled.clear()
+        if self._bulk_reads is not None:
+            self._bulk_reads.hold()
         try:
             yield
         finally:
             self._alarms_in_hand -= 1
             if self._alarms_in_hand == 0:
                 self._alarms_handled.set()
+                if self._bulk_reads is not None:
+                    self._bulk_reads.release()
 
     def _fall_back(self) -> None:
         s = self._settings
