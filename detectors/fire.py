@@ -55,6 +55,13 @@ class FireParams:
     min_area_ratio: float = 0.3
     """Least (smallest / largest) area of the region over the window: a flashing beacon
     goes dark between flashes, a burning flame never does."""
+    examined_s: float = 600.0
+    """How long the screen remembers flame-coloured surfaces a focus found not burning
+    (a brick wall, a low sun): there only pixels whose red changed since the last key frame
+    can ask for focus again."""
+    examined_change: int = 24
+    """Red-channel change (0-255) between two key frames that counts as a change: flame
+    tongues come and go; a wall shows codec noise of a few levels."""
 
 
 def flame_mask(frame: Frame, chroma_gap: int, width: int = 320) -> Mask:
@@ -99,6 +106,10 @@ class FireDetector:
         self._hot: deque[Mask] = deque(maxlen=self.params.confirm_frames)
         self._times: deque[float] = deque(maxlen=self.params.confirm_frames)
         self._last_flame: tuple[float, tuple[float, float, float, float]] | None = None
+        self._examined: npt.NDArray[np.float32] | None = None
+        """Per screen pixel: until when it is a surface a focus found not burning."""
+        self._screen_red: npt.NDArray[np.int16] | None = None
+        self._screen_t = 0.0
 
     @property
     def last_flame(self) -> tuple[float, tuple[float, float, float, float]] | None:
@@ -120,9 +131,12 @@ class FireDetector:
 
         Only flame colour next to a yellow-white hot spot can ask for focus: the confirm
         step wants that hot core anyway, and without it every red car, warm sunset and
-        sodium-lit street would keep the camera decoding every frame.
+        sodium-lit street would keep the camera decoding every frame. Surfaces a focus has
+        examined and found not burning count only where their red changed since the last
+        key frame: a brick wall in the sun otherwise asks again at every key frame.
         """
         mask = self._unmasked(flame_mask(frame, self.params.chroma_gap, width=160))
+        mask = self._unexamined(mask, frame, t)
         score = float(mask.mean()) / self.params.screen_fraction * SCREEN_HIT
         if score < SCREEN_HIT:
             return score
@@ -130,6 +144,34 @@ class FireDetector:
         if not (_white_hot(frame, mask.shape) & near).any():
             return min(score, 0.5 * SCREEN_HIT)
         return score
+
+    def _unexamined(self, mask: Mask, frame: Frame, t: float) -> Mask:
+        """``mask`` without the examined surfaces' pixels whose red stayed as it was."""
+        red = _red_channel(frame, mask.shape).astype(np.int16)
+        previous, self._screen_red, self._screen_t = self._screen_red, red, t
+        examined = self._examined
+        if examined is None or examined.shape != mask.shape or not (examined > t).any():
+            return mask
+        still = np.ones(mask.shape, bool)
+        if previous is not None and previous.shape == red.shape:
+            still = np.abs(red - previous) < self.params.examined_change
+        kept: Mask = mask & ~((examined > t) & still)
+        return kept
+
+    def _remember_examined(self) -> None:
+        """After a focus with no flame confirmed lately: the flame-coloured pixels it saw."""
+        recent_flame = (
+            self._last_flame and self._screen_t - self._last_flame[0] < self.params.examined_s
+        )
+        if not self._masks or self._screen_red is None or recent_flame:
+            return
+        seen = np.logical_or.reduce(np.stack(self._masks), axis=0).astype(np.uint8)
+        shape = self._screen_red.shape
+        small = cv2.resize(seen, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+        grown = cv2.dilate(small, np.ones((3, 3), np.uint8)) > 0
+        if self._examined is None or self._examined.shape != shape:
+            self._examined = np.zeros(shape, np.float32)
+        self._examined[grown] = self._screen_t + self.params.examined_s
 
     def confirm(self, frame: Frame, t: float) -> Finding | None:
         """Add one focus frame; a Finding when a region of the recent frames is a flame."""
@@ -204,7 +246,9 @@ class FireDetector:
         return best
 
     def reset(self) -> None:
-        """Forget the frames seen in focus (not the last flame)."""
+        """Forget the frames seen in focus (not the last flame); a focus that confirmed
+        nothing leaves its flame-coloured surfaces examined."""
+        self._remember_examined()
         self._masks.clear()
         self._red.clear()
         self._hot.clear()

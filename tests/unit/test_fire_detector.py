@@ -133,3 +133,27 @@ def test_a_still_sunlit_patch_is_not_fire() -> None:
     rng = np.random.default_rng(12)
     frames = [sunlit_patch(street(rng)) for _ in range(20)]
     assert run(frames) == []
+
+
+def warm_wall(img: Frame) -> Frame:
+    """A sunlit brick wall with a bright window frame beside it: flame colour next to a
+    yellow-white spot, and nothing moves."""
+    out = img.copy()
+    out[20:70, 40:140] = (60, 110, 215)  # brick (BGR)
+    out[30:40, 140:148] = (200, 240, 255)  # window frame in the sun
+    return out
+
+
+def test_a_wall_focus_found_not_burning_asks_again_only_when_a_flame_appears_on_it() -> None:
+    rng = np.random.default_rng(14)
+    detector = FireDetector()
+    assert detector.screen(warm_wall(street(rng)), 0.0) >= SCREEN_HIT, "the wall looks warm"
+    for i in range(12):  # focus: nothing confirmed
+        assert detector.confirm(warm_wall(street(rng)), 0.2 + i / 5) is None
+    detector.reset()
+    assert detector.screen(warm_wall(street(rng)), 4.0) < SCREEN_HIT, "examined, unchanged"
+    assert detector.screen(warm_wall(street(rng)), 6.0) < SCREEN_HIT
+    burning = flame(warm_wall(street(rng)), rng, cx=90, base=68)
+    assert detector.screen(burning, 8.0) >= SCREEN_HIT, "a flame on the wall changes it"
+    later = FireParams().examined_s + 10.0
+    assert detector.screen(warm_wall(street(rng)), later) >= SCREEN_HIT, "examined for a while"
