@@ -135,8 +135,8 @@ class FireDetector:
         examined and found not burning count only where their red changed since the last
         key frame: a brick wall in the sun otherwise asks again at every key frame.
         """
-        mask = self._unmasked(flame_mask(frame, self.params.chroma_gap, width=160))
-        mask = self._unexamined(mask, frame, t)
+        small = shrink(frame, 160)
+        mask = self._unexamined(self._unmasked(flame_mask(small, self.params.chroma_gap)), small, t)
         score = float(mask.mean()) / self.params.screen_fraction * SCREEN_HIT
         if score < SCREEN_HIT:
             return score
@@ -145,9 +145,10 @@ class FireDetector:
             return min(score, 0.5 * SCREEN_HIT)
         return score
 
-    def _unexamined(self, mask: Mask, frame: Frame, t: float) -> Mask:
-        """``mask`` without the examined surfaces' pixels whose red stayed as it was."""
-        red = _red_channel(frame, mask.shape).astype(np.int16)
+    def _unexamined(self, mask: Mask, small: Frame, t: float) -> Mask:
+        """``mask`` without the examined surfaces' pixels whose red stayed as it was
+        (``small``: the picture at the mask's size)."""
+        red = small[..., 2].astype(np.int16)
         previous, self._screen_red, self._screen_t = self._screen_red, red, t
         examined = self._examined
         if examined is None or examined.shape != mask.shape or not (examined > t).any():
