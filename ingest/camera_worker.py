@@ -21,6 +21,7 @@ from ingest.backoff import Backoff
 from ingest.camera_health import HealthChange, PictureHealth
 from ingest.camera_session import CameraSession, SessionPolicy
 from ingest.focus_budget import FocusBudget
+from ingest.freed_memory import release_freed_memory
 from ingest.host_wake import HostWake, host_of
 from ingest.main_stream import MainStreamGrabber
 from ingest.metrics import RECONNECTS, STREAM_CONNECTS, STREAM_FAILURES
@@ -204,6 +205,8 @@ class CameraWorker:
                 to_loop(partial(_settle, done, session.run()))
             except BaseException as exc:  # handed to the loop, raised there
                 to_loop(partial(_fail, done, exc))
+            finally:
+                release_freed_memory()
 
         thread = threading.Thread(target=target, name=f"camera-{self.camera_id}", daemon=True)
         thread.start()
