@@ -19,6 +19,7 @@ from camera_registry.place_seed import load_places, read_places
 from camera_registry.seed import load_devices, read_devices
 from config.settings import Settings
 from tianwang.broker import mqtt_broker
+from tianwang.heap import freeze_start_up_objects
 from tianwang.local_workers import local_workers, worker_count
 from tianwang.migrate import upgrade
 from tianwang.pipeline import Pipeline, Roles, publication
@@ -137,6 +138,7 @@ async def serve(
             elif role == "worker" and (port := settings.fleet.metrics_port) is not None:
                 f = settings.fleet
                 serve_worker_metrics(f.metrics_host, port, f.worker_name or "")
+            freeze_start_up_objects()
             log.info("serving: role %s, MQTT %s broker", role, broker)
             await stop_requested()
     finally:
