@@ -45,11 +45,11 @@ SWEEP_GAP_S = 0.5
 """Longest gap between two focus frames over which optical flow is still measured."""
 STILL_CHANGE = 3.0
 """Grey levels (mean over channels) between two looks below which a pixel is still."""
-WARM_UP_S = 8.0
+WARM_UP_S = 4.0
 """Seconds of watching before the screen asks for focus: the first picture, learnt as the
 background, holds whatever stood or drove there, and those ghosts need a few rests to heal."""
 NEW_REST_S = 3.0
-"""Seconds away from its rest after which a pixel that keeps still has a new rest."""
+"""Seconds a pixel keeps still at another look before that look is its new rest."""
 REST_MATCH = 6.0
 """Grey levels within which a pixel at rest again looks as at its last rest (the same bare
 road between two cars, up to codec noise and a little light change)."""
@@ -143,7 +143,8 @@ class SmokeDetector:
         self._first_t: float | None = None
         self._rest: FloatImage | None = None
         self._rest_s = np.zeros((1, 1), np.float32)
-        self._away_s = np.zeros((1, 1), np.float32)
+        self._still_s = np.zeros((1, 1), np.float32)
+        self._rested = np.zeros((1, 1), bool)
         self._off_rest = np.zeros((1, 1), bool)
         self._sweeps: deque[FloatImage] = deque(maxlen=n)
         self._last_look: tuple[float, npt.NDArray[np.uint8]] | None = None
@@ -218,37 +219,36 @@ class SmokeDetector:
     def _ghost(self, image: FloatImage, dt: float) -> Mask:
         """Pixels that have rested for GHOST_S at one look that is not the background's: a
         ghost (the background was learnt with something there that has left) or an object
-        put down. Smoke never rests at one look, and where it rises the rest is the bare
-        background itself; ghosts and objects are healed into the background.
+        put down. These are healed into the background. Smoke never keeps still for long, so
+        where it rises the rest stays the bare background itself.
 
-        Rests are summed over interruptions shorter than NEW_REST_S: in a lane the bare
-        road where a car of the first picture stood comes back between passing cars, looking
-        the same each time, so that ghost heals although traffic never lets it keep still.
+        A pixel's rest is the first look it keeps still at, and then one it keeps still at
+        for NEW_REST_S (a car stopping in a queue; a passing car's flat body keeps still for
+        a moment only). Rests are summed over interruptions: in a lane the bare road where a
+        car of the first picture stood comes back between passing cars, looking the same each
+        time, so that ghost heals although traffic never lets it keep still for long.
         """
         if self._previous is None or self._rest is None:
             self._rest = image.copy()
             self._rest_s = np.zeros(image.shape[:2], np.float32)
-            # The first picture is no rest: the first look that keeps still is.
-            self._away_s = np.full(image.shape[:2], NEW_REST_S, np.float32)
+            self._still_s = np.zeros(image.shape[:2], np.float32)
+            self._rested = np.zeros(image.shape[:2], bool)
             self._previous = image
             return np.zeros(image.shape[:2], bool)
         still = mean_abs_diff(image, self._previous) < STILL_CHANGE
         self._previous = image
-        at_rest = still & (mean_abs_diff(image, self._rest) < REST_MATCH)
+        self._still_s[still] += np.float32(dt)
+        self._still_s[~still] = 0.0
+        at_rest = still & self._rested & (mean_abs_diff(image, self._rest) < REST_MATCH)
         self._rest_s[at_rest] += np.float32(dt)
-        self._away_s[at_rest] = 0.0
-        self._away_s[~at_rest] += np.float32(dt)
-        # Something that keeps still elsewhere for long (a car stopping in a queue) is the
-        # new rest; a passing car's flat body keeps still for a moment only.
-        new = still & (self._away_s >= NEW_REST_S)
+        new = still & ~at_rest & (~self._rested | (self._still_s >= NEW_REST_S))
         self._rest_s[new] = np.float32(dt)
-        self._away_s[new] = 0.0
+        self._rested |= new
         # The look at rest follows slow light changes (a cloud shadow, dusk).
         self._rest[at_rest | new] = image[at_rest | new]
         assert self._background is not None
-        changed = mean_abs_diff(self._rest, self._background) >= self.params.min_change
-        self._off_rest = changed
-        ghost: Mask = at_rest & (self._rest_s >= GHOST_S) & changed
+        self._off_rest = mean_abs_diff(self._rest, self._background) >= self.params.min_change
+        ghost: Mask = (at_rest | new) & (self._rest_s >= GHOST_S) & self._off_rest
         return ghost
 
     def screen(self, frame: Frame, t: float) -> float:
@@ -293,7 +293,7 @@ class SmokeDetector:
         self._throughs.append(np.where(con_b > 0.06, con_f / np.maximum(con_b, 1e-3), np.nan))
         self._sweeps.append(self._swept(image, t, mask))
         needed = p.confirm_frames if near is None else max(3, p.confirm_frames // 2)
-        if len(self._masks) < needed or not self._warm(t):
+        if len(self._masks) < needed:
             return None
         window = list(self._masks)[-needed:]
         return self._judge(np.stack(window), near)
