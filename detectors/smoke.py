@@ -48,6 +48,9 @@ STILL_CHANGE = 3.0
 WARM_UP_S = 4.0
 """Seconds of watching before the screen asks for focus: the first picture, learnt as the
 background, holds whatever stood or drove there, and those ghosts need a few rests to heal."""
+FIRST_REST_S = 1.0
+"""Seconds a pixel keeps still before that look is its first rest (a passing car's flat
+body keeps still for a moment only)."""
 NEW_REST_S = 3.0
 """Seconds a pixel keeps still at another look before that look is its new rest."""
 REST_MATCH = 6.0
@@ -189,7 +192,7 @@ class SmokeDetector:
             washed = washed | near
         mask &= washed & lit & self._keep
         dt = float(np.clip(t - (self._last_t if self._last_t is not None else t), 0.0, 5.0))
-        ghost = self._ghost(image, dt)
+        ghost = self._ghost(image, dt, mask)
         # A ghost's background is wrong: what rests there now is the background.
         bg[ghost] = image[ghost]
         mask &= ~ghost
@@ -216,7 +219,7 @@ class SmokeDetector:
             self._first_t = t
         return t - self._first_t >= WARM_UP_S
 
-    def _ghost(self, image: FloatImage, dt: float) -> Mask:
+    def _ghost(self, image: FloatImage, dt: float, candidates: Mask) -> Mask:
         """Pixels that have rested for GHOST_S at one look that is not the background's: a
         ghost (the background was learnt with something there that has left) or an object
         put down. These are healed into the background. Smoke never keeps still for long, so
@@ -241,11 +244,14 @@ class SmokeDetector:
         self._still_s[~still] = 0.0
         at_rest = still & self._rested & (mean_abs_diff(image, self._rest) < REST_MATCH)
         self._rest_s[at_rest] += np.float32(dt)
-        new = still & ~at_rest & (~self._rested | (self._still_s >= NEW_REST_S))
+        new = still & ~at_rest & (self._still_s >= np.where(self._rested, NEW_REST_S, FIRST_REST_S))
         self._rest_s[new] = np.float32(dt)
         self._rested |= new
-        # The look at rest follows slow light changes (a cloud shadow, dusk).
-        self._rest[at_rest | new] = image[at_rest | new]
+        # The look at rest follows slow light changes (a cloud shadow, dusk), but not at a
+        # candidate that rested as the background looks: there thin smoke may be thickening
+        # slowly.
+        follow = (at_rest & (~candidates | self._off_rest)) | new
+        self._rest[follow] = image[follow]
         assert self._background is not None
         self._off_rest = mean_abs_diff(self._rest, self._background) >= self.params.min_change
         ghost: Mask = (at_rest | new) & (self._rest_s >= GHOST_S) & self._off_rest
