@@ -26,10 +26,10 @@ class SmokeSettings(Section):
     """Grey, washed-out, churning regions that stay put (saturation and contrast loss)."""
 
     enabled: bool = Field(
-        False,
-        description="Run the smoke detector on cameras. Off by default: it finds every plume "
-        "of the held-out set, but raises false smoke on plain street scenes where a stream of "
-        "grey cars passes (README, Detectors).",
+        True,
+        description="Run the smoke detector on cameras. On by default since ghosts of the "
+        "first picture (cars that stood there and drove off) heal under passing traffic and "
+        "are no smoke; that raised false smoke on plain street scenes.",
     )
     screen_fraction: float = Field(
         0.006, gt=0, le=1, description="Share of washed-out changed pixels that starts focus."

@@ -30,6 +30,7 @@ from detectors.smoke_measures import (
     FloatImage,
     Mask,
     brightest,
+    is_ghost,
     look,
     mean_abs_diff,
     swept_share,
@@ -39,11 +40,22 @@ from detectors.smoke_measures import (
 BACKGROUND_LOOK_S = 5.0
 FLAME_MEMORY_S = 60.0
 """How long after a confirmed flame the smoke detector still expects its smoke."""
-GHOST_S = 6.0
+GHOST_S = 3.0
 SWEEP_GAP_S = 0.5
 """Longest gap between two focus frames over which optical flow is still measured."""
 STILL_CHANGE = 3.0
 """Grey levels (mean over channels) between two looks below which a pixel is still."""
+WARM_UP_S = 4.0
+"""Seconds of watching before the screen asks for focus: the first picture, learnt as the
+background, holds whatever stood or drove there, and those ghosts need a few rests to heal."""
+FIRST_REST_S = 1.0
+"""Seconds a pixel keeps still before that look is its first rest (a passing car's flat
+body keeps still for a moment only)."""
+NEW_REST_S = 3.0
+"""Seconds a pixel keeps still at another look before that look is its new rest."""
+REST_MATCH = 6.0
+"""Grey levels within which a pixel at rest again looks as at its last rest (the same bare
+road between two cars, up to codec noise and a little light change)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +143,12 @@ class SmokeDetector:
         self._bg_look_t = 0.0
         self._previous: FloatImage | None = None
         self._screened: Mask | None = None
-        self._still: FloatImage | None = None
+        self._first_t: float | None = None
+        self._rest: FloatImage | None = None
+        self._rest_s = np.zeros((1, 1), np.float32)
+        self._still_s = np.zeros((1, 1), np.float32)
+        self._rested = np.zeros((1, 1), bool)
+        self._off_rest = np.zeros((1, 1), bool)
         self._sweeps: deque[FloatImage] = deque(maxlen=n)
         self._last_look: tuple[float, npt.NDArray[np.uint8]] | None = None
 
@@ -174,29 +191,71 @@ class SmokeDetector:
         if near is not None:
             washed = washed | near
         mask &= washed & lit & self._keep
+        dt = float(np.clip(t - (self._last_t if self._last_t is not None else t), 0.0, 5.0))
+        ghost = self._ghost(image, dt, mask)
+        # A ghost's background is wrong: what rests there now is the background.
+        bg[ghost] = image[ghost]
+        mask &= ~ghost
         opened = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
         found: Mask = opened > 0
-        dt = float(np.clip(t - (self._last_t if self._last_t is not None else t), 0.0, 5.0))
         self._last_t = t
         rate = 1.0 - float(np.exp(-dt / p.tau_background_s))
         learn = (cv2.dilate(opened, np.ones((5, 5), np.uint8)) == 0).astype(np.uint8)
         cv2.accumulateWeighted(image, bg, rate, mask=learn)
-        heal = (mask & (self._still_for(image, dt) >= GHOST_S)).astype(np.uint8)
-        cv2.accumulateWeighted(image, bg, 0.5, mask=heal)
         return found
 
-    def _still_for(self, image: FloatImage, dt: float) -> FloatImage:
-        """Seconds each pixel has not changed. A candidate that stays still that long is a
+    def _ghostly(self, region: Mask) -> bool:
+        """Whether the region is a ghost not yet healed: its outline is an edge of the
+        background only, or most of it, when it last rested, did not look like the
+        background (a bare road where the background still holds a car; smoke drifts over
+        a background that looked as it does when at rest)."""
+        assert self._contrasts is not None
+        off_rest = float(self._off_rest[region].mean()) >= 0.5
+        return off_rest or is_ghost(region, *self._contrasts)
+
+    def _warm(self, t: float) -> bool:
+        """Whether the detector has watched for WARM_UP_S (ghosts of the first picture)."""
+        if self._first_t is None:
+            self._first_t = t
+        return t - self._first_t >= WARM_UP_S
+
+    def _ghost(self, image: FloatImage, dt: float, candidates: Mask) -> Mask:
+        """Pixels that have rested for GHOST_S at one look that is not the background's: a
         ghost (the background was learnt with something there that has left) or an object
-        put down; smoke never keeps still, so these are healed into the background."""
-        if self._previous is None or self._still is None:
-            self._still = np.zeros(image.shape[:2], np.float32)
-        else:
-            moving = mean_abs_diff(image, self._previous) >= STILL_CHANGE
-            self._still += np.float32(dt)
-            self._still[moving] = 0.0
+        put down. These are healed into the background. Smoke never keeps still for long, so
+        where it rises the rest stays the bare background itself.
+
+        A pixel's rest is the first look it keeps still at, and then one it keeps still at
+        for NEW_REST_S (a car stopping in a queue; a passing car's flat body keeps still for
+        a moment only). Rests are summed over interruptions: in a lane the bare road where a
+        car of the first picture stood comes back between passing cars, looking the same each
+        time, so that ghost heals although traffic never lets it keep still for long.
+        """
+        if self._previous is None or self._rest is None:
+            self._rest = image.copy()
+            self._rest_s = np.zeros(image.shape[:2], np.float32)
+            self._still_s = np.zeros(image.shape[:2], np.float32)
+            self._rested = np.zeros(image.shape[:2], bool)
+            self._previous = image
+            return np.zeros(image.shape[:2], bool)
+        still = mean_abs_diff(image, self._previous) < STILL_CHANGE
         self._previous = image
-        return self._still
+        self._still_s[still] += np.float32(dt)
+        self._still_s[~still] = 0.0
+        at_rest = still & self._rested & (mean_abs_diff(image, self._rest) < REST_MATCH)
+        self._rest_s[at_rest] += np.float32(dt)
+        new = still & ~at_rest & (self._still_s >= np.where(self._rested, NEW_REST_S, FIRST_REST_S))
+        self._rest_s[new] = np.float32(dt)
+        self._rested |= new
+        # The look at rest follows slow light changes (a cloud shadow, dusk), but not at a
+        # candidate that rested as the background looks: there thin smoke may be thickening
+        # slowly.
+        follow = (at_rest & (~candidates | self._off_rest)) | new
+        self._rest[follow] = image[follow]
+        assert self._background is not None
+        self._off_rest = mean_abs_diff(self._rest, self._background) >= self.params.min_change
+        ghost: Mask = (at_rest | new) & (self._rest_s >= GHOST_S) & self._off_rest
+        return ghost
 
     def screen(self, frame: Frame, t: float) -> float:
         """Share of washed-out changed pixels that were already there at the last screen,
@@ -208,15 +267,17 @@ class SmokeDetector:
         """
         mask = self._candidates(self._working(frame), t)
         before, self._screened = self._screened, mask
-        if before is None:
+        if before is None or not self._warm(t):
             return 0.0
         both = (mask & before).astype(np.uint8)
-        count, _, stats, _ = cv2.connectedComponentsWithStats(both, connectivity=8)
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(both, connectivity=8)
+        assert self._contrasts is not None
         # The largest upright blob: a flat strip along the road is traffic or its shadows.
         upright = [
             int(stats[k, cv2.CC_STAT_AREA])
             for k in range(1, count)
             if stats[k, cv2.CC_STAT_HEIGHT] >= self.params.min_aspect * stats[k, cv2.CC_STAT_WIDTH]
+            and not self._ghostly(labels == k)
         ]
         share = max(upright, default=0) / both.size
         return share / self.params.screen_fraction * SCREEN_HIT
@@ -294,6 +355,7 @@ class SmokeDetector:
         n, h, w = stack.shape
         min_area = p.screen_fraction * h * w
         persistent = (stack.mean(axis=0) >= 0.4).astype(np.uint8)
+        assert self._contrasts is not None
         count, labels, stats, _ = cv2.connectedComponentsWithStats(persistent, connectivity=8)
         gains = list(self._gains)[-n:]
         throughs = list(self._throughs)[-n:]
@@ -312,6 +374,8 @@ class SmokeDetector:
             expected = near is not None and bool((near & region).mean() >= 0.5 * region.mean())
             # Thick smoke right above a flame may hide most of what is behind it.
             if through < (p.min_show_through_near_flame if expected else p.min_show_through):
+                continue
+            if self._ghostly(region):
                 continue
             gained = float(np.mean([g[region].mean() for g in gains]))
             if gained > p.max_new_edges:

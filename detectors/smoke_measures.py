@@ -11,6 +11,9 @@ import numpy.typing as npt
 
 FloatImage = npt.NDArray[np.float32]
 Mask = npt.NDArray[np.bool_]
+GHOST_EDGE_RATIO = 2.0
+"""How much sharper the background's edges along a region's outline are than the picture's
+when the region is a ghost."""
 SWEPT_FRAMES = 3
 """Focus frames' worth of sideways motion at ``sweep_speed``, one way, that make a pixel
 crossed by traffic."""
@@ -55,6 +58,23 @@ def contrast(grey: FloatImage) -> FloatImage:
     local = cv2.GaussianBlur(grey, (5, 5), 0) + 10.0
     ratio: FloatImage = magnitude / (8.0 * local)
     return ratio
+
+
+def is_ghost(region: Mask, now: FloatImage, background: FloatImage) -> bool:
+    """Whether the region's outline is an edge of the background, not of the picture.
+
+    Cucchiara et al. (2003): where something that stood when the background was learnt has
+    left (a car of the first picture), the changed region is bounded by that thing's sharp
+    outline in the background, and the picture now shows no edge there; smoke's outline is
+    soft in both, a car's is sharp in the picture. ``now`` and ``background`` are local
+    contrast maps.
+    """
+    blob = region.astype(np.uint8)
+    kernel = np.ones((3, 3), np.uint8)
+    ring = (cv2.dilate(blob, kernel) > 0) & ~(cv2.erode(blob, kernel) > 0)
+    if not ring.any():
+        return False
+    return float(background[ring].mean()) > GHOST_EDGE_RATIO * float(now[ring].mean()) + 0.02
 
 
 def swept_share(sweeps: FloatImage, region: Mask, speed: float) -> float:

@@ -44,7 +44,7 @@ def grey_car(img: Frame, x: int) -> Frame:
 def test_a_billowing_grey_plume_is_smoke() -> None:
     rng = np.random.default_rng(1)
     detector = SmokeDetector()
-    for i in range(5):
+    for i in range(-5, 5):  # watched for 10 s: past the warm-up
         detector.screen(wall(rng), float(i))
     detector.screen(plume(wall(rng), rng, 4.0), 4.0)
     assert detector.screen(plume(wall(rng), rng, 5.0), 5.0) >= SCREEN_HIT  # still there
@@ -58,7 +58,7 @@ def test_a_billowing_grey_plume_is_smoke() -> None:
 def test_a_grey_car_driving_past_is_not_smoke() -> None:
     rng = np.random.default_rng(2)
     detector = SmokeDetector()
-    for i in range(5):
+    for i in range(-5, 5):  # watched for 10 s: past the warm-up
         detector.screen(wall(rng), float(i))
     found = [detector.confirm(grey_car(wall(rng), -60 + 14 * i), 5 + i / 5) for i in range(1, 30)]
     assert all(f is None for f in found)
@@ -68,7 +68,7 @@ def test_a_grey_car_seen_on_two_key_frames_does_not_ask_for_focus() -> None:
     """It has moved on by the next key frame; smoke would still be where it was."""
     rng = np.random.default_rng(6)
     detector = SmokeDetector()
-    for i in range(5):
+    for i in range(-5, 5):  # watched for 10 s: past the warm-up
         detector.screen(wall(rng), float(i))
     assert detector.screen(grey_car(wall(rng), 20), 5.0) < SCREEN_HIT
     assert detector.screen(grey_car(wall(rng), 200), 6.0) < SCREEN_HIT
@@ -77,7 +77,7 @@ def test_a_grey_car_seen_on_two_key_frames_does_not_ask_for_focus() -> None:
 def test_a_steady_scene_under_a_cloud_shadow_is_not_smoke() -> None:
     rng = np.random.default_rng(3)
     detector = SmokeDetector()
-    for i in range(5):
+    for i in range(-5, 5):  # watched for 10 s: past the warm-up
         detector.screen(wall(rng), float(i))
     shaded = [(wall(rng) * 0.75).astype(np.uint8) for _ in range(25)]
     assert detector.screen(shaded[0], 5.0) < SCREEN_HIT
@@ -97,7 +97,7 @@ def test_thin_smoke_over_a_sunset_sky_asks_for_focus() -> None:
     """Thin smoke keeps much of the sky's colour: it is greyer than the sky, not grey."""
     rng = np.random.default_rng(4)
     detector = SmokeDetector()
-    for i in range(5):
+    for i in range(-5, 5):  # watched for 10 s: past the warm-up
         detector.screen(sunset_sky(rng), float(i))
     hazy = sunset_sky(rng).astype(np.float32)
     hazy[20:100, 130:190] = hazy[20:100, 130:190] * 0.6 + np.float32(180) * 0.4
@@ -125,7 +125,7 @@ def test_a_grey_layer_is_smoke_only_above_a_confirmed_flame(flame: Flame | None)
     the smoke everyone expects there."""
     rng = np.random.default_rng(5)
     detector = SmokeDetector(flames=flame)
-    for i in range(5):
+    for i in range(-5, 5):  # watched for 10 s: past the warm-up
         detector.screen(wall(rng), float(i))
     found = [detector.confirm(haze_above(wall(rng), rng), 5 + i / 5) for i in range(1, 25)]
     hits = [f for f in found if f is not None]
@@ -140,7 +140,7 @@ def test_a_flame_without_smoke_is_not_smoke() -> None:
     rng = np.random.default_rng(7)
     fire = FireDetector()
     smoke = SmokeDetector(flames=fire)
-    for i in range(5):
+    for i in range(-5, 5):  # watched for 10 s: past the warm-up
         smoke.screen(street(rng), float(i))
     flames, smokes = [], []
     for i in range(1, 40):
@@ -191,7 +191,7 @@ def test_grey_sliding_sideways_along_a_lane_is_traffic_but_rising_grey_is_smoke(
     rises slowly and the road's edges stay put behind it."""
     rng = np.random.default_rng(8)
     detector = SmokeDetector()
-    for i in range(5):
+    for i in range(-5, 5):  # watched for 10 s: past the warm-up
         detector.screen(road(rng), float(i))
     times = [5 + i / 5 for i in range(1, 40)]
     found = [detector.confirm(scene(road(rng), t), t) for t in times]
