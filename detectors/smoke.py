@@ -36,26 +36,16 @@ from detectors.smoke_measures import (
     swept_share,
     travel,
 )
+from detectors.smoke_rests import PixelRests
 
 BACKGROUND_LOOK_S = 5.0
 FLAME_MEMORY_S = 60.0
 """How long after a confirmed flame the smoke detector still expects its smoke."""
-GHOST_S = 3.0
 SWEEP_GAP_S = 0.5
 """Longest gap between two focus frames over which optical flow is still measured."""
-STILL_CHANGE = 3.0
-"""Grey levels (mean over channels) between two looks below which a pixel is still."""
 WARM_UP_S = 4.0
 """Seconds of watching before the screen asks for focus: the first picture, learnt as the
 background, holds whatever stood or drove there, and those ghosts need a few rests to heal."""
-FIRST_REST_S = 1.0
-"""Seconds a pixel keeps still before that look is its first rest (a passing car's flat
-body keeps still for a moment only)."""
-NEW_REST_S = 3.0
-"""Seconds a pixel keeps still at another look before that look is its new rest."""
-REST_MATCH = 6.0
-"""Grey levels within which a pixel at rest again looks as at its last rest (the same bare
-road between two cars, up to codec noise and a little light change)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,14 +131,9 @@ class SmokeDetector:
         self._gains: deque[Mask] = deque(maxlen=n)
         self._bg_look: tuple[FloatImage, FloatImage] | None = None
         self._bg_look_t = 0.0
-        self._previous: FloatImage | None = None
         self._screened: Mask | None = None
         self._first_t: float | None = None
-        self._rest: FloatImage | None = None
-        self._rest_s = np.zeros((1, 1), np.float32)
-        self._still_s = np.zeros((1, 1), np.float32)
-        self._rested = np.zeros((1, 1), bool)
-        self._off_rest = np.zeros((1, 1), bool)
+        self._rests = PixelRests(self.params.min_change)
         self._sweeps: deque[FloatImage] = deque(maxlen=n)
         self._last_look: tuple[float, npt.NDArray[np.uint8]] | None = None
 
@@ -192,7 +177,7 @@ class SmokeDetector:
             washed = washed | near
         mask &= washed & lit & self._keep
         dt = float(np.clip(t - (self._last_t if self._last_t is not None else t), 0.0, 5.0))
-        ghost = self._ghost(image, dt, mask)
+        ghost = self._rests.ghosts(image, dt, mask, bg)
         # A ghost's background is wrong: what rests there now is the background.
         bg[ghost] = image[ghost]
         mask &= ~ghost
@@ -210,7 +195,7 @@ class SmokeDetector:
         background (a bare road where the background still holds a car; smoke drifts over
         a background that looked as it does when at rest)."""
         assert self._contrasts is not None
-        off_rest = float(self._off_rest[region].mean()) >= 0.5
+        off_rest = float(self._rests.off_rest[region].mean()) >= 0.5
         return off_rest or is_ghost(region, *self._contrasts)
 
     def _warm(self, t: float) -> bool:
@@ -218,44 +203,6 @@ class SmokeDetector:
         if self._first_t is None:
             self._first_t = t
         return t - self._first_t >= WARM_UP_S
-
-    def _ghost(self, image: FloatImage, dt: float, candidates: Mask) -> Mask:
-        """Pixels that have rested for GHOST_S at one look that is not the background's: a
-        ghost (the background was learnt with something there that has left) or an object
-        put down. These are healed into the background. Smoke never keeps still for long, so
-        where it rises the rest stays the bare background itself.
-
-        A pixel's rest is the first look it keeps still at, and then one it keeps still at
-        for NEW_REST_S (a car stopping in a queue; a passing car's flat body keeps still for
-        a moment only). Rests are summed over interruptions: in a lane the bare road where a
-        car of the first picture stood comes back between passing cars, looking the same each
-        time, so that ghost heals although traffic never lets it keep still for long.
-        """
-        if self._previous is None or self._rest is None:
-            self._rest = image.copy()
-            self._rest_s = np.zeros(image.shape[:2], np.float32)
-            self._still_s = np.zeros(image.shape[:2], np.float32)
-            self._rested = np.zeros(image.shape[:2], bool)
-            self._previous = image
-            return np.zeros(image.shape[:2], bool)
-        still = mean_abs_diff(image, self._previous) < STILL_CHANGE
-        self._previous = image
-        self._still_s[still] += np.float32(dt)
-        self._still_s[~still] = 0.0
-        at_rest = still & self._rested & (mean_abs_diff(image, self._rest) < REST_MATCH)
-        self._rest_s[at_rest] += np.float32(dt)
-        new = still & ~at_rest & (self._still_s >= np.where(self._rested, NEW_REST_S, FIRST_REST_S))
-        self._rest_s[new] = np.float32(dt)
-        self._rested |= new
-        # The look at rest follows slow light changes (a cloud shadow, dusk), but not at a
-        # candidate that rested as the background looks: there thin smoke may be thickening
-        # slowly.
-        follow = (at_rest & (~candidates | self._off_rest)) | new
-        self._rest[follow] = image[follow]
-        assert self._background is not None
-        self._off_rest = mean_abs_diff(self._rest, self._background) >= self.params.min_change
-        ghost: Mask = (at_rest | new) & (self._rest_s >= GHOST_S) & self._off_rest
-        return ghost
 
     def screen(self, frame: Frame, t: float) -> float:
         """Share of washed-out changed pixels that were already there at the last screen,
