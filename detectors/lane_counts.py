@@ -10,6 +10,11 @@ runs shorter than a vehicle (a tail light, a walker's foot) are ignored. Runs ar
 tracked along the axis from frame to frame; a track is counted once when its centre has
 been at least ``margin`` on one side of the line and then ``margin`` on the other
 (hysteresis: a vehicle that stops on the line is counted once, not each time it shivers).
+A vehicle is rigid: when followers merge into one run, each keeps its own length and is
+moved by the end of the run that belongs to it (the first by the front, the last by the
+rear), so neither is lost and no centre jumps across the line. A piece shorter than the
+lane is wide, right behind a vehicle just counted, drives on with it (a dark body behind
+its light cone at night) and is not counted again.
 """
 
 from dataclasses import dataclass, field
@@ -18,6 +23,11 @@ import numpy as np
 import numpy.typing as npt
 
 Mask = npt.NDArray[np.bool_]
+_CENTRE = 2
+"""Anchor of a match on a whole stretch (0 and 1 are its start and end)."""
+ROOM_SLACK = 1.2
+"""Vehicles sharing a stretch may overrun it by this factor (their ends are measured
+only to a few pixels, a light cone grows and shrinks)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +88,8 @@ class LaneLineCounter:
         self._size = int(self._bins.max()) + 1
         self._across = np.bincount(self._bins, minlength=self._size).astype(np.float32)
         self._across[self._across == 0] = 1.0
+        self._thickness = float(len(xs)) / self._size
+        """Mean width of the lane across its axis (pixels): about a vehicle's height."""
         self.line_at = crossing[0] * axis[0] + crossing[1] * axis[1] - self._origin
         self.count = 0
         self._runs: list[_Run] = []
@@ -119,42 +131,78 @@ class LaneLineCounter:
         return 0
 
     def _track(self, found: list[tuple[int, int]], t: float) -> None:
-        gate = self.params.gate * self._size
-        pairs = []
-        for ri, run in enumerate(self._runs):
-            predicted = run.centre + run.velocity * (t - run.t)
-            for fi, (s0, s1) in enumerate(found):
-                # A run may grow or shrink at either end (a car entering the picture):
-                # match on the nearer of centre and ends.
-                d = min(
-                    abs((s0 + s1) / 2 - predicted),
-                    abs(s0 - (run.start + run.velocity * (t - run.t))),
-                    abs(s1 - (run.end + run.velocity * (t - run.t))),
-                )
-                if d <= gate:
-                    pairs.append((d, ri, fi))
+        """Match runs to this frame's stretches, nearest first. A stretch's two ends may go
+        to two runs: close followers merged into one stretch keep their own vehicles, the
+        first by the stretch's front, the last by its rear."""
+        pairs = self._candidates(found, t)
         pairs.sort()
-        used_r: set[int] = set()
-        used_f: set[int] = set()
-        for _, ri, fi in pairs:
-            if ri in used_r or fi in used_f:
+        matched: set[int] = set()
+        claimed: dict[tuple[int, int], float] = {}
+        """(stretch, end) -> length of the run that holds it."""
+        for _, ri, fi, anchor, step in pairs:
+            run = self._runs[ri]
+            ends = [(fi, 0), (fi, 1)] if anchor == _CENTRE else [(fi, anchor)]
+            if ri in matched or any(e in claimed for e in ends):
                 continue
-            used_r.add(ri)
-            used_f.add(fi)
-            self._observe(self._runs[ri], found[fi], t)
+            if anchor != _CENTRE and not self._room_for(
+                run, found[fi], claimed.get((fi, 1 - anchor))
+            ):
+                continue
+            matched.add(ri)
+            claimed.update(dict.fromkeys(ends, run.end - run.start))
+            self._observe(run, found[fi], anchor, step, t)
         for ri, run in enumerate(self._runs):
-            if ri not in used_r:
+            if ri not in matched:
                 run.misses += 1
         self._runs = [r for r in self._runs if r.misses <= self.params.max_misses]
         for fi, (s0, s1) in enumerate(found):
-            if fi not in used_f:
+            if (fi, 0) not in claimed and (fi, 1) not in claimed:
                 centre = (s0 + s1) / 2
                 side = self._side(centre)
                 run = _Run(centre, s0, s1, t, side, history=[(t, centre)], origin=centre)
                 self._runs.append(run)
 
-    def _observe(self, run: _Run, extent: tuple[int, int], t: float) -> None:
-        s0, s1 = extent
+    @staticmethod
+    def _room_for(run: _Run, extent: tuple[int, int], other: float | None) -> bool:
+        """A stretch holds two vehicles, one at each end, only if it is long enough for
+        both (else they are one vehicle followed twice); and one vehicle fits in it."""
+        length = extent[1] - extent[0]
+        own = run.end - run.start
+        return own + (other or 0.0) <= ROOM_SLACK * length
+
+    def _candidates(
+        self, found: list[tuple[int, int]], t: float
+    ) -> list[tuple[float, int, int, int, float]]:
+        """(distance, run, stretch, anchor, step) for every match within the gate: a run
+        may grow or shrink at either end (a car entering the picture, a follower merging,
+        a light cone), so it matches on whichever of its centre and ends moved as
+        predicted. An end at the lane's border is where the picture cuts the vehicle off,
+        not where it ends."""
+        gate = self.params.gate * self._size
+        pairs = []
+        for ri, run in enumerate(self._runs):
+            shift = run.velocity * (t - run.t)
+            for fi, (s0, s1) in enumerate(found):
+                steps = [(_CENTRE, (s0 + s1) / 2 - run.centre)]
+                if s0 > 0 and run.start > 0:
+                    steps.append((0, s0 - run.start))
+                if s1 < self._size and run.end < self._size:
+                    steps.append((1, s1 - run.end))
+                for anchor, step in steps:
+                    d = abs(step - shift)
+                    if d <= gate:
+                        pairs.append((d, ri, fi, anchor, step))
+        return pairs
+
+    def _observe(
+        self, run: _Run, extent: tuple[int, int], anchor: int, step: float, t: float
+    ) -> None:
+        """A vehicle is rigid: matched by one end of a stretch it shares with another
+        vehicle, it moves by that end's step and keeps its own length."""
+        if anchor == _CENTRE:
+            s0, s1 = float(extent[0]), float(extent[1])
+        else:
+            s0, s1 = run.start + step, run.end + step
         centre = (s0 + s1) / 2
         run.history = [*run.history[-6:], (t, centre)]
         t0, c0 = run.history[0]
@@ -165,5 +213,17 @@ class LaneLineCounter:
             return
         if run.side != 0 and side != run.side and not run.counted:
             run.counted = True
-            self.count += 1
+            self.count += 0 if self._part_of_the_vehicle_ahead(run) else 1
         run.side = side
+
+    def _part_of_the_vehicle_ahead(self, run: _Run) -> bool:
+        """True for a piece shorter than the lane is wide right behind a vehicle just
+        counted: the dark body or tail light behind a car's light cone at night, which
+        drives on with it, not a vehicle of its own."""
+        if run.end - run.start >= self._thickness:
+            return False
+        return any(
+            other.counted and other.misses == 0 and 0 <= other.start - run.end <= self._thickness
+            for other in self._runs
+            if other is not run
+        )
