@@ -12,9 +12,7 @@ been at least ``margin`` on one side of the line and then ``margin`` on the othe
 (hysteresis: a vehicle that stops on the line is counted once, not each time it shivers).
 A vehicle is rigid: when followers merge into one run, each keeps its own length and is
 moved by the end of the run that belongs to it (the first by the front, the last by the
-rear), so neither is lost and no centre jumps across the line. A piece shorter than the
-lane is wide, right behind a vehicle just counted, drives on with it (a dark body behind
-its light cone at night) and is not counted again.
+rear), so neither is lost and no centre jumps across the line.
 """
 
 from dataclasses import dataclass, field
@@ -65,6 +63,8 @@ class _Run:
     against_s: float = 0.0
     """How long it has moved against the lane's direction (kept by the caller)."""
     reported: bool = False
+    shared_at: float = -1e9
+    """When it last shared its run with another vehicle (moved by one end only)."""
 
 
 class LaneLineCounter:
@@ -88,8 +88,6 @@ class LaneLineCounter:
         self._size = int(self._bins.max()) + 1
         self._across = np.bincount(self._bins, minlength=self._size).astype(np.float32)
         self._across[self._across == 0] = 1.0
-        self._thickness = float(len(xs)) / self._size
-        """Mean width of the lane across its axis (pixels): about a vehicle's height."""
         self.line_at = crossing[0] * axis[0] + crossing[1] * axis[1] - self._origin
         self.count = 0
         self._runs: list[_Run] = []
@@ -139,6 +137,7 @@ class LaneLineCounter:
         matched: set[int] = set()
         claimed: dict[tuple[int, int], float] = {}
         """(stretch, end) -> length of the run that holds it."""
+        holders: dict[tuple[int, int], _Run] = {}
         for _, ri, fi, anchor, step in pairs:
             run = self._runs[ri]
             ends = [(fi, 0), (fi, 1)] if anchor == _CENTRE else [(fi, anchor)]
@@ -150,7 +149,11 @@ class LaneLineCounter:
                 continue
             matched.add(ri)
             claimed.update(dict.fromkeys(ends, run.end - run.start))
+            holders[(fi, anchor)] = run
             self._observe(run, found[fi], anchor, step, t)
+        for (fi, anchor), run in holders.items():
+            if anchor != _CENTRE and (fi, 1 - anchor) in claimed:
+                run.shared_at = t
         for ri, run in enumerate(self._runs):
             if ri not in matched:
                 run.misses += 1
@@ -213,17 +216,5 @@ class LaneLineCounter:
             return
         if run.side != 0 and side != run.side and not run.counted:
             run.counted = True
-            self.count += 0 if self._part_of_the_vehicle_ahead(run) else 1
+            self.count += 1
         run.side = side
-
-    def _part_of_the_vehicle_ahead(self, run: _Run) -> bool:
-        """True for a piece shorter than the lane is wide right behind a vehicle just
-        counted: the dark body or tail light behind a car's light cone at night, which
-        drives on with it, not a vehicle of its own."""
-        if run.end - run.start >= self._thickness:
-            return False
-        return any(
-            other.counted and other.misses == 0 and 0 <= other.start - run.end <= self._thickness
-            for other in self._runs
-            if other is not run
-        )
