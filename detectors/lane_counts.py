@@ -10,6 +10,9 @@ runs shorter than a vehicle (a tail light, a walker's foot) are ignored. Runs ar
 tracked along the axis from frame to frame; a track is counted once when its centre has
 been at least ``margin`` on one side of the line and then ``margin`` on the other
 (hysteresis: a vehicle that stops on the line is counted once, not each time it shivers).
+A vehicle is rigid: when followers merge into one run, each keeps its own length and is
+moved by the end of the run that belongs to it (the first by the front, the last by the
+rear), so neither is lost and no centre jumps across the line.
 """
 
 from dataclasses import dataclass, field
@@ -18,6 +21,11 @@ import numpy as np
 import numpy.typing as npt
 
 Mask = npt.NDArray[np.bool_]
+_CENTRE = 2
+"""Anchor of a match on a whole stretch (0 and 1 are its start and end)."""
+ROOM_SLACK = 1.2
+"""Vehicles sharing a stretch may overrun it by this factor (their ends are measured
+only to a few pixels, a light cone grows and shrinks)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +63,8 @@ class _Run:
     against_s: float = 0.0
     """How long it has moved against the lane's direction (kept by the caller)."""
     reported: bool = False
+    shared_at: float = -1e9
+    """When it last shared its run with another vehicle (moved by one end only)."""
 
 
 class LaneLineCounter:
@@ -119,42 +129,83 @@ class LaneLineCounter:
         return 0
 
     def _track(self, found: list[tuple[int, int]], t: float) -> None:
-        gate = self.params.gate * self._size
-        pairs = []
-        for ri, run in enumerate(self._runs):
-            predicted = run.centre + run.velocity * (t - run.t)
-            for fi, (s0, s1) in enumerate(found):
-                # A run may grow or shrink at either end (a car entering the picture):
-                # match on the nearer of centre and ends.
-                d = min(
-                    abs((s0 + s1) / 2 - predicted),
-                    abs(s0 - (run.start + run.velocity * (t - run.t))),
-                    abs(s1 - (run.end + run.velocity * (t - run.t))),
-                )
-                if d <= gate:
-                    pairs.append((d, ri, fi))
+        """Match runs to this frame's stretches, nearest first. A stretch's two ends may go
+        to two runs: close followers merged into one stretch keep their own vehicles, the
+        first by the stretch's front, the last by its rear."""
+        pairs = self._candidates(found, t)
         pairs.sort()
-        used_r: set[int] = set()
-        used_f: set[int] = set()
-        for _, ri, fi in pairs:
-            if ri in used_r or fi in used_f:
+        matched: set[int] = set()
+        claimed: dict[tuple[int, int], float] = {}
+        """(stretch, end) -> length of the run that holds it."""
+        holders: dict[tuple[int, int], _Run] = {}
+        for _, ri, fi, anchor, step in pairs:
+            run = self._runs[ri]
+            ends = [(fi, 0), (fi, 1)] if anchor == _CENTRE else [(fi, anchor)]
+            if ri in matched or any(e in claimed for e in ends):
                 continue
-            used_r.add(ri)
-            used_f.add(fi)
-            self._observe(self._runs[ri], found[fi], t)
+            if anchor != _CENTRE and not self._room_for(
+                run, found[fi], claimed.get((fi, 1 - anchor))
+            ):
+                continue
+            matched.add(ri)
+            claimed.update(dict.fromkeys(ends, run.end - run.start))
+            holders[(fi, anchor)] = run
+            self._observe(run, found[fi], anchor, step, t)
+        for (fi, anchor), run in holders.items():
+            if anchor != _CENTRE and (fi, 1 - anchor) in claimed:
+                run.shared_at = t
         for ri, run in enumerate(self._runs):
-            if ri not in used_r:
+            if ri not in matched:
                 run.misses += 1
         self._runs = [r for r in self._runs if r.misses <= self.params.max_misses]
         for fi, (s0, s1) in enumerate(found):
-            if fi not in used_f:
+            if (fi, 0) not in claimed and (fi, 1) not in claimed:
                 centre = (s0 + s1) / 2
                 side = self._side(centre)
                 run = _Run(centre, s0, s1, t, side, history=[(t, centre)], origin=centre)
                 self._runs.append(run)
 
-    def _observe(self, run: _Run, extent: tuple[int, int], t: float) -> None:
-        s0, s1 = extent
+    @staticmethod
+    def _room_for(run: _Run, extent: tuple[int, int], other: float | None) -> bool:
+        """A stretch holds two vehicles, one at each end, only if it is long enough for
+        both (else they are one vehicle followed twice); and one vehicle fits in it."""
+        length = extent[1] - extent[0]
+        own = run.end - run.start
+        return own + (other or 0.0) <= ROOM_SLACK * length
+
+    def _candidates(
+        self, found: list[tuple[int, int]], t: float
+    ) -> list[tuple[float, int, int, int, float]]:
+        """(distance, run, stretch, anchor, step) for every match within the gate: a run
+        may grow or shrink at either end (a car entering the picture, a follower merging,
+        a light cone), so it matches on whichever of its centre and ends moved as
+        predicted. An end at the lane's border is where the picture cuts the vehicle off,
+        not where it ends."""
+        gate = self.params.gate * self._size
+        pairs = []
+        for ri, run in enumerate(self._runs):
+            shift = run.velocity * (t - run.t)
+            for fi, (s0, s1) in enumerate(found):
+                steps = [(_CENTRE, (s0 + s1) / 2 - run.centre)]
+                if s0 > 0 and run.start > 0:
+                    steps.append((0, s0 - run.start))
+                if s1 < self._size and run.end < self._size:
+                    steps.append((1, s1 - run.end))
+                for anchor, step in steps:
+                    d = abs(step - shift)
+                    if d <= gate:
+                        pairs.append((d, ri, fi, anchor, step))
+        return pairs
+
+    def _observe(
+        self, run: _Run, extent: tuple[int, int], anchor: int, step: float, t: float
+    ) -> None:
+        """A vehicle is rigid: matched by one end of a stretch it shares with another
+        vehicle, it moves by that end's step and keeps its own length."""
+        if anchor == _CENTRE:
+            s0, s1 = float(extent[0]), float(extent[1])
+        else:
+            s0, s1 = run.start + step, run.end + step
         centre = (s0 + s1) / 2
         run.history = [*run.history[-6:], (t, centre)]
         t0, c0 = run.history[0]

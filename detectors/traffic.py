@@ -282,6 +282,9 @@ class TrafficDetector:
                 # queue's vehicles merge and split moves on with the lane in between.
                 centres = [c for _, c in run.history[-6:]]
                 steady = all(b - a <= 1.0 for a, b in pairwise(centres))
+                # A vehicle moved by one end of a run it shares (a queue) moves back when
+                # a car joins the queue behind it, not by itself.
+                steady = steady and t - run.shared_at > self.params.wrong_way_s
                 against = steady and run.velocity <= -self.params.min_speed * w
                 run.against_s = run.against_s + dt if against else 0.0
                 gone = run.origin - run.centre
