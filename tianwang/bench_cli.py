@@ -141,7 +141,11 @@ def ingest(
     if patrol_every is not None:  # the patrol client process reads its settings from here
         os.environ["TIANWANG_INGEST__PATROL_EVERY_S"] = str(patrol_every)
 
-    result = asyncio.run(bench_ingest(cameras, seconds))
+    try:
+        result = asyncio.run(bench_ingest(cameras, seconds))
+    except RuntimeError as exc:
+        typer.echo(f"bench ingest: {exc}", err=True)
+        raise typer.Exit(1) from exc
     f = result["figures"]
     if not as_json:
         typer.echo(

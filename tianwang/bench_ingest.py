@@ -337,6 +337,14 @@ async def bench_ingest(
         for mode in MODES:
             rows.append(await _measure(mode, urls, seconds, rtsp.pid, warmup))
     by_mode = {row["mode"]: row for row in rows}
+    silent = [
+        row["mode"] for row in rows if row["client_cpu_ms_per_camera_s"] <= 0 or not row["kept_up"]
+    ]
+    if silent:
+        raise RuntimeError(
+            f"no video reached the {', '.join(silent)} client(s): the RTSP simulator stopped "
+            "serving (see the clients' errors above); nothing to compare"
+        )
 
     def cpu(mode: str) -> float:
         return float(by_mode[mode]["client_cpu_ms_per_camera_s"])
