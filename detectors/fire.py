@@ -20,6 +20,7 @@ import numpy.typing as npt
 from detectors.analytics_config import AnalyticsConfig
 from detectors.frame_api import SCREEN_HIT, Frame, shrink
 from detectors.model import Finding
+from detectors.smoke_measures import travel
 
 Mask = npt.NDArray[np.bool_]
 
@@ -222,7 +223,7 @@ class FireDetector:
                 continue
             if flicker < p.min_flicker:
                 continue
-            drift = _drift(stack & region, list(self._times))
+            drift = abs(travel(stack & region, list(self._times)))
             if drift > p.max_drift:
                 continue
             confidence = min(
@@ -254,19 +255,6 @@ class FireDetector:
         self._red.clear()
         self._hot.clear()
         self._times.clear()
-
-
-def _drift(masks: npt.NDArray[np.bool_], times: list[float]) -> float:
-    """Sideways speed (picture widths per second) of the masks' centre, least squares."""
-    points = [
-        (t, float(np.nonzero(m)[1].mean()) / m.shape[1])
-        for t, m in zip(times, masks, strict=True)
-        if m.any()
-    ]
-    if len(points) < 3 or points[-1][0] <= points[0][0]:
-        return 0.0
-    ts, xs = np.array(points).T
-    return abs(float(np.polyfit(ts - ts[0], xs, 1)[0]))
 
 
 def _filled(region: Mask) -> Mask:
