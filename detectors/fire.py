@@ -151,13 +151,15 @@ class FireDetector:
         (``small``: the picture at the mask's size)."""
         red = small[..., 2].astype(np.int16)
         previous, self._screen_red, self._screen_t = self._screen_red, red, t
-        examined = self._examined
-        if examined is None or examined.shape != mask.shape or not (examined > t).any():
+        if self._examined is None or self._examined.shape != mask.shape:
+            return mask
+        examined = self._examined > t
+        if not examined.any():
             return mask
         still = np.ones(mask.shape, bool)
         if previous is not None and previous.shape == red.shape:
             still = np.abs(red - previous) < self.params.examined_change
-        kept: Mask = mask & ~((examined > t) & still)
+        kept: Mask = mask & ~(examined & still)
         return kept
 
     def _remember_examined(self) -> None:
