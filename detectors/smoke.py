@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from detectors.analytics_config import AnalyticsConfig
-from detectors.frame_api import SCREEN_HIT, Frame
+from detectors.frame_api import SCREEN_HIT, Frame, shrink
 from detectors.model import Finding
 from detectors.smoke_measures import (
     FloatImage,
@@ -138,10 +138,7 @@ class SmokeDetector:
         self._last_look: tuple[float, npt.NDArray[np.uint8]] | None = None
 
     def _working(self, frame: Frame) -> FloatImage:
-        h, w = frame.shape[:2]
-        size = (self.params.width, max(1, h * self.params.width // w))
-        small = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
-        return np.asarray(small, dtype=np.float32)
+        return np.asarray(shrink(frame, self.params.width), dtype=np.float32)
 
     def _candidates(self, image: FloatImage, t: float, near: Mask | None = None) -> Mask:
         """Washed-out changed pixels; learns the background where there are none.

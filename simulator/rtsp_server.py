@@ -34,6 +34,9 @@ LAUNCH = (
     " ! rtph264pay name=pay0 pt=96 config-interval=-1 )"
 )
 
+LISTEN_BACKLOG = 1024
+"""Pending connections the listening socket holds (the kernel caps it at somaxconn)."""
+
 
 class LoopingClipFactory(GstRtspServer.RTSPMediaFactory):
     """One shared, real-time, looping pipeline per clip."""
@@ -95,6 +98,10 @@ def main(argv: list[str]) -> int:
     server = GstRtspServer.RTSPServer()
     server.set_address(args.host)
     server.set_service(str(args.port))
+    # GstRTSPServer listens with a backlog of 5: a bench that opens 150 cameras at once
+    # overflows it, and the kernel drops their SYNs ("SYN flooding" in the kernel log)
+    # until the clients' connect timeouts run out.
+    server.set_backlog(LISTEN_BACKLOG)
     mounts = server.get_mount_points()
     for name, clip in args.streams.items():
         mounts.add_factory(f"/{name}", LoopingClipFactory(clip, args.fps))

@@ -24,3 +24,17 @@ def test_an_odd_height_still_gets_the_asked_width() -> None:
     frame = np.full((361, 640, 3), 90, dtype=np.uint8)
     small = shrink(frame, 160)
     assert small.shape[1] == 160 and int(small.min()) == int(small.max()) == 90
+
+
+def test_the_same_picture_is_shrunk_once_and_shared_read_only() -> None:
+    frame = np.random.default_rng(7).integers(0, 256, (360, 640, 3), dtype=np.uint8)
+    small = shrink(frame, 160)
+    assert shrink(frame, 160) is small
+    assert shrink(frame, 320).shape == (180, 320, 3)
+    with pytest.raises(ValueError):
+        small[0, 0, 0] = 1
+    # Another picture, even one equal to the first, gets its own copies.
+    other = frame.copy()
+    other[:, :, 2] = 0
+    assert int(shrink(other, 160)[..., 2].max()) == 0
+    assert int(shrink(frame, 160)[..., 2].max()) > 0
