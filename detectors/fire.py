@@ -53,6 +53,10 @@ class FireParams:
     max_drift: float = 0.03
     """Fastest sideways travel of the region's centre (picture widths per second): a flame
     sways around its fuel; a red car crawling in traffic moves on."""
+    max_aspect: float = 3.0
+    """Most width / height of the region's box: flames rise, so a young fire stands about
+    as tall as it is wide or taller; a band much wider than tall is the glow along a
+    roofline at sunset, a lit strip of facade or a row of lamps."""
     min_area_ratio: float = 0.3
     """Least (smallest / largest) area of the region over the window: a flashing beacon
     goes dark between flashes, a burning flame never does."""
@@ -211,6 +215,9 @@ class FireDetector:
             if core.sum() < min_area / 4 or present.mean() < p.confirm_ratio:
                 continue
             if areas.min() < p.min_area_ratio * areas.max():
+                continue
+            width, height = stats[label, cv2.CC_STAT_WIDTH], stats[label, cv2.CC_STAT_HEIGHT]
+            if width > p.max_aspect * height:
                 continue
             core_red = float(np.mean([red[core].mean() for red in self._red]))
             if core_red < p.min_core_red:

@@ -157,3 +157,23 @@ def test_a_wall_focus_found_not_burning_asks_again_only_when_a_flame_appears_on_
     assert detector.screen(burning, 8.0) >= SCREEN_HIT, "a flame on the wall changes it"
     later = FireParams().examined_s + 10.0
     assert detector.screen(warm_wall(street(rng)), later) >= SCREEN_HIT, "examined for a while"
+
+
+def flat_glow(img: Frame, rng: np.random.Generator) -> Frame:
+    """Warm light flickering along a roofline: a band five times wider than tall, hot
+    inside and changing every frame like a flame, but lying down."""
+    out = img.copy()
+    for x in range(100, 220):
+        height = int(rng.integers(14, 25))
+        out[110 - height : 110, x] = (0, 120, 255)
+        out[110 - height // 3 : 110, x] = (150, 235, 255)
+    return out
+
+
+def test_a_band_lying_along_a_roofline_is_not_fire() -> None:
+    rng = np.random.default_rng(5)
+    frames = [flat_glow(street(rng), rng) for _ in range(12)]
+    assert run(frames) == []
+    # Everything but its shape passes: stood upright (transposed), it would be a flame.
+    lenient = FireDetector(FireParams(max_aspect=100.0))
+    assert any(lenient.confirm(f, i / 5) for i, f in enumerate(frames))
