@@ -134,8 +134,8 @@ class FireDetector:
     def screen(self, frame: Frame, t: float = 0.0) -> float:
         """Share of flame-coloured pixels relative to the share that asks for focus.
 
-        Only flame colour next to a yellow-white hot spot can ask for focus: the confirm
-        step wants that hot core anyway, and without it every red car, warm sunset and
+        Only flame colour around a yellow-white hot spot (on both sides of it) can ask for
+        focus: the confirm step wants that hot core anyway, and without it every red car, warm sunset and
         sodium-lit street would keep the camera decoding every frame. Surfaces a focus has
         examined and found not burning count only where their red changed since the last
         key frame: a brick wall in the sun otherwise asks again at every key frame.
@@ -145,8 +145,7 @@ class FireDetector:
         score = float(mask.mean()) / self.params.screen_fraction * SCREEN_HIT
         if score < SCREEN_HIT:
             return score
-        near = cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-        if not (_white_hot(frame, mask.shape) & near).any():
+        if not _flanked(_white_hot(frame, mask.shape), mask).any():
             return min(score, 0.5 * SCREEN_HIT)
         return score
 
@@ -274,6 +273,19 @@ def _filled(region: Mask) -> Mask:
     holes = flood == 0
     filled: Mask = (padded.astype(bool) | holes)[1:-1, 1:-1]
     return filled
+
+
+def _flanked(hot: Mask, flame: Mask, reach: int = 3) -> Mask:
+    """Hot pixels with flame colour within ``reach`` pixels on their left and on their
+    right: a flame's core burns inside its red-orange body; a white road marking or a
+    headlight beside a red car has the car on one side only."""
+    left = np.zeros_like(flame)
+    right = np.zeros_like(flame)
+    for k in range(1, reach + 1):
+        left[:, k:] |= flame[:, :-k]
+        right[:, :-k] |= flame[:, k:]
+    flanked: Mask = hot & left & right
+    return flanked
 
 
 def _white_hot(frame: Frame, shape: tuple[int, ...]) -> Mask:
