@@ -32,7 +32,19 @@ class StaticParams:
     tau_short_s: float = 1.5
     tau_long_s: float = 90.0
     threshold: float = 28.0
-    """Least compensated colour difference (0-255) of a foreground pixel."""
+    """Least compensated colour difference (0-255) of a foreground pixel in a picture of
+    full contrast; a duller picture (rain, dusk) asks for proportionally less."""
+    reference_contrast: float = 100.0
+    """Grey spread (95th less 5th percentile) of a clear day street: full contrast. Rain
+    measures about 50 (a grey car on a grey kerb differs from it by some 20, not 28), dusk
+    falls from 70 to 55 as the light goes."""
+    min_threshold: float = 16.0
+    """The threshold never drops below this, however dull the picture."""
+    noise_factor: float = 4.0
+    """Nor below this many times the picture's noise (median difference to the short-term
+    background, where almost every pixel is still)."""
+    adapt_every_s: float = 1.0
+    """How often the threshold follows the picture's contrast and noise."""
     min_static_s: float = 2.0
     """A candidate object has been static at least this long."""
     max_hold_s: float = 600.0
@@ -66,6 +78,9 @@ class DualBackground:
         """Pixels that differ from the long-term background in the last update."""
         self._last_t: float | None = None
         self._image: FloatImage | None = None
+        self.threshold = self.params.threshold
+        """The foreground threshold of the picture as it is now (see ``adapted_threshold``)."""
+        self._adapted_t: float | None = None
         self.relit: npt.NDArray[np.uint8] | None = None
         """The last frame with the smooth light change since the long-term picture taken
         out (a cloud shadow, dusk): what a motion detector should look at."""
@@ -99,8 +114,11 @@ class DualBackground:
         diff_long, gain = compensated_difference(image, self._long)
         diff_short, _ = compensated_difference(image, self._short)
         self.relit = np.clip(image / gain[..., None], 0, 255).astype(np.uint8)
-        changed = diff_long > p.threshold
-        moving = diff_short > p.threshold
+        if self._adapted_t is None or t - self._adapted_t >= p.adapt_every_s or t < self._adapted_t:
+            self._adapted_t = t
+            self.threshold = adapted_threshold(self._short, diff_short, p)
+        changed = diff_long > self.threshold
+        moving = diff_short > self.threshold
         static = changed & ~moving
         evidence = self.evidence
         evidence += np.float32(dt) * static
@@ -184,6 +202,21 @@ class DualBackground:
         grown = cv2.dilate(region.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
         self._long[grown] = self._short[grown]
         self.evidence[grown] = 0.0
+
+
+def adapted_threshold(short: FloatImage, diff_short: FloatImage, params: StaticParams) -> float:
+    """The foreground threshold for a picture like ``short`` (the short-term background).
+
+    A fixed difference misses low-contrast objects in a dull picture: in rain the whole
+    street is washed towards grey and a grey car differs from the grey kerb by less than on
+    a clear day; at dusk every difference shrinks with the light. So the threshold scales
+    with the picture's grey spread, down to ``min_threshold`` and never into the noise."""
+    grey = short.mean(axis=2)
+    low, high = np.percentile(grey[::2, ::2], (5.0, 95.0))
+    contrast = float(high - low) / params.reference_contrast
+    scaled = params.threshold * min(1.0, contrast)
+    noise = params.noise_factor * float(np.median(diff_short[::2, ::2]))
+    return max(params.min_threshold, scaled, min(noise, params.threshold))
 
 
 def _edges(image: FloatImage) -> FloatImage:

@@ -1,0 +1,115 @@
+"""Static objects in dull pictures and in queues: illegal parking and dumping (issue #6)."""
+
+import numpy as np
+
+from detectors.analytics_config import AnalyticsConfig
+from detectors.frame_api import Frame
+from detectors.model import Finding
+from detectors.sanitation import DumpingDetector
+from detectors.static_objects import StaticParams, adapted_threshold
+from detectors.traffic import TrafficDetector
+
+H, W, FPS = 180, 320, 5.0
+
+
+def config(sanitation_bottom: float = 0.5) -> AnalyticsConfig:
+    """A lane from 0.55 to 0.85 of the height, a no-parking kerb below it and a sanitation
+    zone on the pavement above it, reaching down to ``sanitation_bottom``."""
+    return AnalyticsConfig.model_validate(
+        {
+            "zones": [
+                {
+                    "name": "lane_east",
+                    "kind": "lane",
+                    "polygon": [[0, 0.55], [1, 0.55], [1, 0.85], [0, 0.85]],
+                    "direction": [1, 0],
+                    "dwell_s": 10,
+                },
+                {
+                    "name": "kerb",
+                    "kind": "no_parking",
+                    "polygon": [[0.5, 0.85], [1, 0.85], [1, 1], [0.5, 1]],
+                    "dwell_s": 8,
+                },
+                {
+                    "name": "bins",
+                    "kind": "sanitation",
+                    "polygon": [
+                        [0.2, 0.3],
+                        [0.6, 0.3],
+                        [0.6, sanitation_bottom],
+                        [0.2, sanitation_bottom],
+                    ],
+                    "dwell_s": 8,
+                },
+            ]
+        }
+    )
+
+
+def street(rng: np.random.Generator, pavement: int = 150, road: int = 90) -> Frame:
+    img = np.full((H, W, 3), pavement, np.uint8)
+    img[int(H * 0.55) : int(H * 0.85)] = road
+    noise = rng.integers(-3, 4, img.shape)
+    return np.clip(img.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+
+
+def rainy_street(rng: np.random.Generator) -> Frame:
+    """Rain: the street washed towards grey (pavement 140, road 118) with bright streaks."""
+    img = street(rng, pavement=140, road=118)
+    for x, y in zip(rng.integers(0, W, 60), rng.integers(0, H - 8, 60), strict=True):
+        img[y : y + 6, x] = np.minimum(255, img[y : y + 6, x].astype(np.int16) + 25)
+    return img
+
+
+def box(img: Frame, x: int, y: int, w: int, h: int, colour: tuple[int, int, int]) -> Frame:
+    out = img.copy()
+    out[y : y + h, x : x + w] = colour
+    return out
+
+
+def run(detector: TrafficDetector | DumpingDetector, frames: list[Frame]) -> list[Finding]:
+    found = []
+    for i, frame in enumerate(frames):
+        finding = detector.confirm(frame, i / FPS)
+        if finding is not None:
+            found.append(finding)
+    return found
+
+
+def test_a_clear_picture_keeps_the_full_threshold() -> None:
+    rng = np.random.default_rng(1)
+    img = street(rng, pavement=200, road=60).astype(np.float32)
+    still = np.full((H, W), 2.0, np.float32)
+    assert adapted_threshold(img, still, StaticParams()) == 28.0
+
+
+def test_a_dull_picture_lowers_the_threshold_but_not_below_its_floor() -> None:
+    rng = np.random.default_rng(2)
+    img = rainy_street(rng).astype(np.float32)
+    still = np.full((H, W), 2.0, np.float32)
+    assert adapted_threshold(img, still, StaticParams()) == 16.0
+
+
+def test_a_noisy_dull_picture_keeps_its_threshold_above_the_noise() -> None:
+    rng = np.random.default_rng(3)
+    img = rainy_street(rng).astype(np.float32)
+    noisy = np.full((H, W), 6.0, np.float32)
+    assert adapted_threshold(img, noisy, StaticParams()) == 24.0
+
+
+def test_a_grey_car_parked_on_a_grey_kerb_in_rain_is_illegal_parking() -> None:
+    # The car differs from the kerb by 22 grey levels: under the clear-day threshold of 28.
+    rng = np.random.default_rng(4)
+    frames = [rainy_street(rng) for _ in range(10)]
+    frames += [box(rainy_street(rng), 200, 155, 60, 22, (118, 118, 120)) for _ in range(60)]
+    found = run(TrafficDetector(config()), frames)
+    assert [f.kind for f in found] == ["traffic.illegal_parking"]
+    assert found[0].zone == "kerb"
+
+
+def test_rain_alone_is_neither_parking_nor_dumping() -> None:
+    rng = np.random.default_rng(5)
+    frames = [rainy_street(rng) for _ in range(int(20 * FPS))]
+    assert run(TrafficDetector(config()), frames) == []
+    assert run(DumpingDetector(config()), frames) == []
