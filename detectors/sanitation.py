@@ -36,6 +36,9 @@ class DumpingParams:
     """Most share of the object and its surroundings that may be moving when it is reported."""
     screen_after_s: float = 3.0
     """Ask for focus once a candidate has been static this long."""
+    lane_margin: float = 0.025
+    """How far (share of the picture's height) inside a lane zone an object's foot must be to
+    stand in the lane: a bag put down at the pavement's edge is blurred a little across it."""
 
 
 class DumpingDetector:
@@ -54,6 +57,8 @@ class DumpingDetector:
         self.zones = config.zones_of("sanitation")
         self._roads = config.zones_of("lane") + config.zones_of("no_parking")
         self._road_mask: np.ndarray | None = None
+        self._lanes = config.zones_of("lane")
+        self._lane_mask: np.ndarray | None = None
         self.background = background or DualBackground()
         """May be shared with the camera's other detectors; it learns each frame once."""
         self._zone_masks: list[tuple[Zone, np.ndarray]] | None = None
@@ -101,7 +106,9 @@ class DumpingDetector:
             x, y, bw, bh = obj.box
             if bh > self.params.max_aspect * bw:
                 continue  # someone standing still: wait, they will walk on
-            if self._on_a_standing_vehicle(obj) or self._attended(obj):
+            if self._stands_in_a_lane(obj) or self._on_a_standing_vehicle(obj):
+                continue  # a vehicle waiting in the road
+            if self._attended(obj):
                 continue
             self.background.absorb(obj.mask)
             h, w = obj.mask.shape
@@ -123,6 +130,24 @@ class DumpingDetector:
             return False
         near = cv2.dilate(obj.mask.astype(np.uint8), np.ones((11, 11), np.uint8)).astype(bool)
         return int((moving & near).sum()) > self.params.max_moving_near * int(near.sum())
+
+    def _stands_in_a_lane(self, obj: StaticObject) -> bool:
+        """True when most of ``obj``'s foot (the lowest pixel of each of its columns) is well
+        inside a lane zone: it stands on the carriageway, so it is a vehicle in a queue, not
+        garbage on the pavement. A whole car standing in the lane is one static object with
+        nothing standing around it, which the border rule below does not see."""
+        evidence = self.background.evidence
+        if not self._lanes or evidence is None:
+            return False
+        h, w = evidence.shape
+        if self._lane_mask is None:
+            lanes = np.logical_or.reduce([z.mask(w, h) for z in self._lanes]).astype(np.uint8)
+            margin = max(1, round(self.params.lane_margin * h))
+            kernel = np.ones((2 * margin + 1, 1), np.uint8)  # up and down: the pavement's edge
+            self._lane_mask = cv2.erode(lanes, kernel, borderType=cv2.BORDER_REPLICATE) > 0
+        columns = np.flatnonzero(obj.mask.any(axis=0))
+        feet = obj.mask.shape[0] - 1 - np.argmax(obj.mask[::-1, columns], axis=0)
+        return bool(self._lane_mask[feet, columns].mean() >= 0.5)
 
     def _on_a_standing_vehicle(self, obj: StaticObject) -> bool:
         """True when ``obj`` borders more standing pixels in a lane or kerb zone than it has:

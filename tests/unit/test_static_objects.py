@@ -113,3 +113,20 @@ def test_rain_alone_is_neither_parking_nor_dumping() -> None:
     frames = [rainy_street(rng) for _ in range(int(20 * FPS))]
     assert run(TrafficDetector(config()), frames) == []
     assert run(DumpingDetector(config()), frames) == []
+
+
+def test_a_car_standing_in_the_lane_across_the_sanitation_zone_is_not_dumping() -> None:
+    # The zone reaches over the lane's upper half; a car waits there (a queue) past the dwell.
+    rng = np.random.default_rng(6)
+    frames = [street(rng) for _ in range(10)]
+    frames += [box(street(rng), 90, 108, 50, 24, (40, 60, 200)) for _ in range(int(14 * FPS))]
+    assert run(DumpingDetector(config(sanitation_bottom=0.75)), frames) == []
+
+
+def test_a_bag_left_on_the_pavement_by_the_lane_is_still_dumping() -> None:
+    # The same zone over the lane; the bag stands on the pavement right at the lane's edge.
+    rng = np.random.default_rng(7)
+    frames = [street(rng) for _ in range(10)]
+    frames += [box(street(rng), 120, 89, 10, 9, (25, 25, 30)) for _ in range(int(12 * FPS))]
+    found = run(DumpingDetector(config(sanitation_bottom=0.75)), frames)
+    assert [f.kind for f in found] == ["sanitation.dumping"]
