@@ -98,10 +98,13 @@ class DumpingDetector:
             return None
         self.background.update(frame, t)
         for zone, obj in self._candidates(self.background.params.min_static_s):
-            if obj.age_s < zone.dwell:
-                continue
+            # Ghosts are healed as soon as they show, not at the dwell: a bag put down later
+            # where a walker of the first picture stood would merge with the ghost and be
+            # healed away with it.
             if self.background.is_ghost(obj):
                 self.background.absorb(obj.mask)  # heal the long-term picture
+                continue
+            if obj.age_s < zone.dwell:
                 continue
             x, y, bw, bh = obj.box
             if bh > self.params.max_aspect * bw:

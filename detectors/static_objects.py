@@ -36,10 +36,11 @@ class StaticParams:
     full contrast; a duller picture (rain, dusk) asks for proportionally less."""
     reference_contrast: float = 100.0
     """Grey spread (95th less 5th percentile) of a clear day street: full contrast. Rain
-    measures about 50 (a grey car on a grey kerb differs from it by some 20, not 28), dusk
-    falls from 70 to 55 as the light goes."""
-    min_threshold: float = 16.0
-    """The threshold never drops below this, however dull the picture."""
+    measures about 50 (a grey car on a grey kerb differs from it by some 15-25, not 28),
+    dusk falls from 70 to 55 as the light goes."""
+    min_threshold: float = 20.0
+    """The threshold never drops below this, however dull the picture: at 16 the halo of
+    walkers in rain counted as movement around a left bag and kept it 'attended'."""
     noise_factor: float = 4.0
     """Nor below this many times the picture's noise (median difference to the short-term
     background, where almost every pixel is still)."""

@@ -88,7 +88,7 @@ def test_a_dull_picture_lowers_the_threshold_but_not_below_its_floor() -> None:
     rng = np.random.default_rng(2)
     img = rainy_street(rng).astype(np.float32)
     still = np.full((H, W), 2.0, np.float32)
-    assert adapted_threshold(img, still, StaticParams()) == 16.0
+    assert adapted_threshold(img, still, StaticParams()) == 20.0
 
 
 def test_a_noisy_dull_picture_keeps_its_threshold_above_the_noise() -> None:
@@ -99,10 +99,10 @@ def test_a_noisy_dull_picture_keeps_its_threshold_above_the_noise() -> None:
 
 
 def test_a_grey_car_parked_on_a_grey_kerb_in_rain_is_illegal_parking() -> None:
-    # The car differs from the kerb by 22 grey levels: under the clear-day threshold of 28.
+    # The car differs from the kerb by 26 grey levels: under the clear-day threshold of 28.
     rng = np.random.default_rng(4)
     frames = [rainy_street(rng) for _ in range(10)]
-    frames += [box(rainy_street(rng), 200, 155, 60, 22, (118, 118, 120)) for _ in range(60)]
+    frames += [box(rainy_street(rng), 200, 155, 60, 22, (114, 114, 116)) for _ in range(60)]
     found = run(TrafficDetector(config()), frames)
     assert [f.kind for f in found] == ["traffic.illegal_parking"]
     assert found[0].zone == "kerb"
@@ -129,4 +129,15 @@ def test_a_bag_left_on_the_pavement_by_the_lane_is_still_dumping() -> None:
     frames = [street(rng) for _ in range(10)]
     frames += [box(street(rng), 120, 89, 10, 9, (25, 25, 30)) for _ in range(int(12 * FPS))]
     found = run(DumpingDetector(config(sanitation_bottom=0.75)), frames)
+    assert [f.kind for f in found] == ["sanitation.dumping"]
+
+
+def test_a_bag_left_where_someone_stood_in_the_first_picture_is_still_dumping() -> None:
+    # Someone stands in the zone when the camera starts and walks off; a while later a bag
+    # is left right there. The ghost they leave is healed before it can swallow the bag.
+    rng = np.random.default_rng(8)
+    first = [box(box(street(rng), 124, 62, 6, 28, (230, 230, 225)), 136, 62, 6, 28, (60, 40, 30))]
+    frames = first * 2 + [street(rng) for _ in range(int(6 * FPS))]
+    frames += [box(street(rng), 126, 81, 12, 9, (25, 25, 30)) for _ in range(int(12 * FPS))]
+    found = run(DumpingDetector(config()), frames)
     assert [f.kind for f in found] == ["sanitation.dumping"]
