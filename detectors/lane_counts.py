@@ -165,7 +165,8 @@ class LaneLineCounter:
         first by the stretch's front, the last by its rear."""
         pairs = self._candidates(found, t)
         pairs.sort()
-        before = {id(r): r.end - r.start for r in self._runs}
+        # Lengths before this update, to tell a piece split off a run (only in the dark).
+        before = {id(r): r.end - r.start for r in self._runs} if self._dark else {}
         matched: set[int] = set()
         claimed: dict[tuple[int, int], float] = {}
         """(stretch, end) -> length of the run that holds it."""
@@ -203,7 +204,8 @@ class LaneLineCounter:
                 edge = self.params.vehicle_length * self._size
                 inside = s0 >= edge and s1 <= self._size - edge
                 # Vehicles already in the picture when counting starts stand anywhere.
-                run.born_inside = self._started and (inside or self._split_off(run, before))
+                apart = inside or (self._dark and self._split_off(run, before))
+                run.born_inside = self._started and apart
                 self._runs.append(run)
         self._started = True
 

@@ -167,7 +167,7 @@ class TrafficDetector:
         self._frames += 1
         if self._frames > 2:  # MOG2 calls its whole first picture foreground
             moving = foreground > 127
-            if self._frames % 5 == 3:  # the road's light changes slowly
+            if self._frames % 25 == 3:  # the road's light changes slowly
                 self._dark = self._road_is_dark(relit, moving)
             for name, _, counter in self._lane_counters:
                 before = counter.count
