@@ -13,6 +13,16 @@ been at least ``margin`` on one side of the line and then ``margin`` on the othe
 A vehicle is rigid: when followers merge into one run, each keeps its own length and is
 moved by the end of the run that belongs to it (the first by the front, the last by the
 rear), so neither is lost and no centre jumps across the line.
+
+On a dark road a dark car is seen in pieces: its body (where lamps light it) and the far end of
+the light cone its headlamps throw on the road ahead, joined only by the cone's thin end,
+which is often too faint for the foreground. The pieces drive at one speed a few pixels
+apart and each crosses the line. A run that crosses is a piece of a vehicle, not one of
+its own, when it keeps the speed of a run next to it and is either shorter than a
+vehicle (the shorter rides with the longer) or was first seen where vehicles do not
+appear, inside the lane or split off a run, next to one already counted. By daylight
+there are no light cones, and a short run riding with another is a car seen in part
+(a grey car on a grey road, in a cloud's shadow): there every run counts.
 """
 
 from dataclasses import dataclass, field
@@ -43,6 +53,15 @@ class ProfileParams:
     margin: float = 0.015
     """How far past the line a run's centre must be, on each side, to count."""
     max_misses: int = 2
+    vehicle_length: float = 0.1
+    """Shortest whole vehicle: a shorter run riding with a longer one is a piece of it."""
+    companion_gap: float = 0.1
+    """Largest gap between a short piece and the vehicle it rides with."""
+    joined_gap: float = 0.01
+    """Largest gap between a piece that appeared inside the lane and the counted vehicle
+    it rides with: split off at a faint neck, it touches it (a follower keeps a gap)."""
+    same_speed: float = 0.2
+    """Speeds within this share of each other are the same (a rigid vehicle's parts)."""
 
 
 @dataclass(slots=True)
@@ -65,6 +84,13 @@ class _Run:
     reported: bool = False
     shared_at: float = -1e9
     """When it last shared its run with another vehicle (moved by one end only)."""
+    crossed: bool = False
+    """Its centre went over the line in this update (counted once the frame is matched)."""
+    piece: bool = False
+    """It crossed as a piece of another vehicle and was not counted."""
+    born_inside: bool = False
+    """First seen away from the lane's ends (vehicles drive in at an end), or split off
+    a run that shrank by it."""
 
 
 class LaneLineCounter:
@@ -91,9 +117,14 @@ class LaneLineCounter:
         self.line_at = crossing[0] * axis[0] + crossing[1] * axis[1] - self._origin
         self.count = 0
         self._runs: list[_Run] = []
+        self._dark = False
+        self._started = False
+        """Past the first update (runs seen then were in the picture already)."""
 
-    def update(self, foreground: Mask, t: float) -> None:
-        """Fold one frame's foreground onto the lane's axis and move the runs on."""
+    def update(self, foreground: Mask, t: float, dark: bool = False) -> None:
+        """Fold one frame's foreground onto the lane's axis and move the runs on; ``dark``
+        when lamps, not daylight, light the road (cars show their light cones)."""
+        self._dark = dark
         p = self.params
         hit = foreground[self._pixels].astype(np.float32)
         profile = np.bincount(self._bins, weights=hit, minlength=self._size) / self._across
@@ -134,6 +165,8 @@ class LaneLineCounter:
         first by the stretch's front, the last by its rear."""
         pairs = self._candidates(found, t)
         pairs.sort()
+        # Lengths before this update, to tell a piece split off a run (only in the dark).
+        before = {id(r): r.end - r.start for r in self._runs} if self._dark else {}
         matched: set[int] = set()
         claimed: dict[tuple[int, int], float] = {}
         """(stretch, end) -> length of the run that holds it."""
@@ -154,6 +187,11 @@ class LaneLineCounter:
         for (fi, anchor), run in holders.items():
             if anchor != _CENTRE and (fi, 1 - anchor) in claimed:
                 run.shared_at = t
+        for run in [r for r in self._runs if r.crossed]:
+            run.crossed, run.counted = False, True
+            run.piece = self._rides_with_vehicle(run)
+            if not run.piece:
+                self.count += 1
         for ri, run in enumerate(self._runs):
             if ri not in matched:
                 run.misses += 1
@@ -163,7 +201,26 @@ class LaneLineCounter:
                 centre = (s0 + s1) / 2
                 side = self._side(centre)
                 run = _Run(centre, s0, s1, t, side, history=[(t, centre)], origin=centre)
+                edge = self.params.vehicle_length * self._size
+                inside = s0 >= edge and s1 <= self._size - edge
+                # Vehicles already in the picture when counting starts stand anywhere.
+                apart = inside or (self._dark and self._split_off(run, before))
+                run.born_inside = self._started and apart
                 self._runs.append(run)
+        self._started = True
+
+    def _split_off(self, new: _Run, before: dict[int, float]) -> bool:
+        """The new run came apart from a followed run next to it, which lost about its
+        length in this update."""
+        length = new.end - new.start
+        for run in self._runs:
+            if run.misses > 0 or id(run) not in before:
+                continue
+            gap = max(run.start - new.end, new.start - run.end)
+            lost = before[id(run)] - (run.end - run.start)
+            if gap <= self.params.companion_gap * self._size and lost >= 0.5 * length:
+                return True
+        return False
 
     @staticmethod
     def _room_for(run: _Run, extent: tuple[int, int], other: float | None) -> bool:
@@ -215,6 +272,40 @@ class LaneLineCounter:
         if side == 0:
             return
         if run.side != 0 and side != run.side and not run.counted:
-            run.counted = True
-            self.count += 1
+            run.crossed = True
         run.side = side
+
+    def _rides_with_vehicle(self, run: _Run) -> bool:
+        """On a dark road, the run is a piece of a vehicle next to it at the same speed:
+        shorter than a vehicle and within ``companion_gap`` of a longer run that is
+        counted or still to cross, or first seen inside the lane or split off a run and
+        touching (``joined_gap``) one already counted (see the module's docstring)."""
+        p = self.params
+        length = run.end - run.start
+        short = length < p.vehicle_length * self._size
+        if not self._dark or len(run.history) < 2:
+            return False
+        for other in self._runs:
+            if other is run or other.misses > 0 or other.piece or len(other.history) < 3:
+                continue
+            if other.side == run.side and not other.counted:
+                continue  # first seen past the line: the vehicle is not counted yet
+            gap = max(other.start - run.end, run.start - other.end)
+            v, w = _recent_speed(run), _recent_speed(other)
+            fast = max(abs(v), abs(w))
+            if fast == 0 or abs(v - w) > p.same_speed * fast:
+                continue
+            longer = other.end - other.start > length
+            if short and longer and gap <= p.companion_gap * self._size:
+                return True
+            split = run.born_inside or other.born_inside
+            if split and other.counted and gap <= p.joined_gap * self._size:
+                return True
+        return False
+
+
+def _recent_speed(run: _Run) -> float:
+    """Speed over the last two steps: a run's velocity over its history jumps when a piece
+    splits off it (its centre moves by half the piece), the last steps are past that."""
+    (t0, c0), (t1, c1) = run.history[-3 if len(run.history) > 2 else 0], run.history[-1]
+    return (c1 - c0) / (t1 - t0) if t1 > t0 else 0.0

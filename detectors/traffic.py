@@ -57,6 +57,10 @@ class TrafficParams:
     """A vehicle pixel unchanged this long is standing (part of a queue or parked)."""
     clear_s: float = 10.0
     """A congestion or queue must be gone this long before it can be reported again."""
+    dark_road: float = 32.0
+    """Median grey (0-255) of the lanes' free road below which lamps, not daylight, light
+    it: cars then throw light cones ahead of them (simulated night road 20-24; day 80-95,
+    dusk at its darkest 44, rain 100-112)."""
 
 
 @dataclass(slots=True)
@@ -105,6 +109,8 @@ class TrafficDetector:
         self._last_t: float | None = None
         self._pending: list[Finding] = []
         self._size = (0, 0)
+        self._dark = False
+        self._road: Mask | None = None
 
     def _setup(self, shape: tuple[int, int]) -> None:
         h, w = shape
@@ -161,9 +167,11 @@ class TrafficDetector:
         self._frames += 1
         if self._frames > 2:  # MOG2 calls its whole first picture foreground
             moving = foreground > 127
+            if self._frames % 25 == 3:  # the road's light changes slowly
+                self._dark = self._road_is_dark(relit, moving)
             for name, _, counter in self._lane_counters:
                 before = counter.count
-                counter.update(moving, t)
+                counter.update(moving, t, self._dark)
                 self.counts[name] += counter.count - before
             for lane in self._lanes:
                 if lane.runs is not None:
@@ -175,6 +183,18 @@ class TrafficDetector:
         self._wrong_way(seen, dt, t)
         self._congestion(dt)
         self._parking()
+
+    def _road_is_dark(self, relit: npt.NDArray[np.uint8], moving: Mask) -> bool:
+        """The lanes' free road (no vehicle on it) is darker than ``dark_road``."""
+        if self._road is None:
+            self._road = np.zeros(moving.shape, bool)
+            for _, lane, _ in self._lane_counters:
+                self._road |= lane.mask
+        free = self._road & ~moving
+        if not free.any():
+            return self._dark
+        grey = relit[free].mean(axis=-1) if relit.ndim == 3 else relit[free]
+        return float(np.median(grey)) < self.params.dark_road
 
     def _blobs(self, foreground: npt.NDArray[np.uint8]) -> list[Blob]:
         """Vehicle-sized foreground regions, taken lane by lane where lanes are drawn.

@@ -54,3 +54,70 @@ def test_cars_far_apart_are_each_counted() -> None:
         cars = [(x, x + 40) for x in (10 * k - 300, 10 * k - 150, 10 * k)]
         lane.update(foreground(*cars), 0.2 * k)
     assert lane.count == 3
+
+
+def test_a_light_cone_driving_ahead_of_its_car_at_its_speed_is_not_a_second_car() -> None:
+    lane = counter()
+    for k in range(30):
+        body = 10 * k - 40
+        # at night the cone's thin end is too faint for the foreground: its bright far end
+        # is a short stretch 12 pixels ahead of the car's body, moving with it
+        lane.update(foreground((body, body + 40), (body + 52, body + 76)), 0.2 * k, dark=True)
+    assert lane.count == 1
+
+
+def test_a_dark_car_seen_only_by_its_light_cone_is_counted() -> None:
+    lane = counter()
+    for k in range(30):
+        cone = 10 * k - 20
+        lane.update(foreground((cone, cone + 24)), 0.2 * k, dark=True)
+    assert lane.count == 1
+
+
+def test_a_short_car_behind_a_faster_one_is_counted() -> None:
+    lane = counter()
+    for k in range(40):
+        lead, short = 14 * k + 40, 8 * k - 20  # two speeds: not one rigid vehicle
+        lane.update(foreground((lead, lead + 40), (short, short + 26)), 0.2 * k, dark=True)
+    assert lane.count == 2
+
+
+def test_a_car_first_seen_in_pieces_past_the_line_is_counted_by_its_rear_piece() -> None:
+    lane = counter()
+    for k in range(16):
+        front = 150 + 8 * k  # appears on the line (a dark car at dusk): never counted
+        rear = front - 24
+        stretches = [(front, front + 22)] + ([(rear, rear + 16)] if k >= 1 else [])
+        lane.update(foreground(*stretches), 0.2 * k, dark=True)
+    assert lane.count == 1
+
+
+def test_a_car_that_comes_apart_at_its_light_cone_is_counted_once() -> None:
+    lane = counter()
+    for k in range(30):
+        back = 10 * k - 60
+        if back < 40:  # body and cone one stretch while the car drives in
+            lane.update(foreground((back, back + 100)), 0.2 * k, dark=True)
+        else:  # the cone's thin end fades: body and cone touch, one pixel apart
+            lane.update(foreground((back, back + 50), (back + 51, back + 100)), 0.2 * k, dark=True)
+    assert lane.count == 1
+
+
+def test_a_car_first_seen_inside_the_lane_behind_another_is_counted() -> None:
+    lane = counter()
+    for k in range(34):
+        lead = 10 * k
+        stretches = [(lead, lead + 50)]
+        if k >= 8:  # a dark car, first seen mid-lane, keeping a gap to the car ahead
+            stretches.append((lead - 54, lead - 20))
+        lane.update(foreground(*stretches), 0.2 * k, dark=True)
+    assert lane.count == 2
+
+
+def test_by_daylight_a_short_run_riding_close_behind_a_car_is_a_car_of_its_own() -> None:
+    lane = counter()
+    for k in range(30):
+        body = 10 * k - 40
+        # a grey car on a grey road seen in part, close behind another at its speed
+        lane.update(foreground((body + 52, body + 92), (body, body + 24)), 0.2 * k)
+    assert lane.count == 2

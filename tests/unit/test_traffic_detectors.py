@@ -216,3 +216,16 @@ def test_a_dark_car_at_night_with_the_lane_is_not_wrong_way() -> None:
     frames = [night_street(rng) for _ in range(10)]
     frames += [light_cone(night_street(rng), -10 + 12 * i, 1) for i in range(30)]
     assert [f.kind for f in run(TrafficDetector(CONFIG), frames)] == []
+
+
+def test_a_dark_car_at_night_and_its_light_cone_ahead_of_it_are_counted_once() -> None:
+    rng = np.random.default_rng(16)
+    frames = [night_street(rng) for _ in range(10)]
+    for i in range(30):
+        x = -60 + 12 * i  # a dark car's body, lit a little by the lamps
+        body = car(night_street(rng), x, colour=(55, 55, 60))
+        # its cone's thin end is lost in the dark: the bright far end rides 14 px ahead
+        frames.append(light_cone(body, x + 50 + 14, 1))
+    detector = TrafficDetector(CONFIG)
+    run(detector, frames)
+    assert detector.counts == {"mid": 1}
