@@ -131,25 +131,37 @@ def ingest(
         float | None,
         typer.Option(help="Patrol decodes a key frame this often (ingest.patrol_every_s)."),
     ] = None,
+    processes: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=64,
+            help="Client processes each way's cameras are dealt over (0: one per core, as "
+            "`serve` runs its camera workers).",
+        ),
+    ] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Only the JSON line.")] = False,
 ) -> None:
     """CPU per camera-second of tianwang's patrol vs a receive-only floor, Frigate-style
     ffmpeg decoding and a cv2.VideoCapture thread per camera, on the same RTSP streams.
     Patrol runs with the service's settings (TIANWANG_* and the default config)."""
     from tianwang.bench_ingest import bench_ingest
+    from tianwang.local_workers import worker_count
 
     if patrol_every is not None:  # the patrol client process reads its settings from here
         os.environ["TIANWANG_INGEST__PATROL_EVERY_S"] = str(patrol_every)
 
     try:
-        result = asyncio.run(bench_ingest(cameras, seconds))
+        result = asyncio.run(bench_ingest(cameras, seconds, processes=worker_count(processes)))
     except RuntimeError as exc:
         typer.echo(f"bench ingest: {exc}", err=True)
         raise typer.Exit(1) from exc
     f = result["figures"]
     if not as_json:
         typer.echo(
-            f"{cameras} cameras, 640x360 H.264 at 25 fps, key frame every 50; {seconds:g} s each"
+            f"{cameras} cameras, 640x360 H.264 at 25 fps, key frame every 50; {seconds:g} s "
+            f"each; each way's cameras dealt over {result['rows'][0]['processes']} client "
+            "process(es)"
         )
         typer.echo(
             f"{'way':<8} {'client CPU ms/cam-s':>20} {'cams/core':>10} {'server ms/stream-s':>19}  counts"

@@ -257,32 +257,81 @@ def client_main(mode: str, urls: list[str]) -> None:
 # -- the benchmark ----------------------------------------------------------------------------
 
 
+class _Client:
+    """One client process of a way, reading a shard of the streams."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        assert process.stdin is not None and process.stdout is not None
+        self.process = process
+        self._in, self._out = process.stdin, process.stdout
+
+    async def ready(self) -> None:
+        await self._out.readline()  # READY: imports done
+
+    async def ask(self) -> dict[str, int]:
+        self._in.write(b"?\n")
+        await self._in.drain()
+        return dict(json.loads(await self._out.readline() or b"{}"))
+
+    async def stop(self) -> dict[str, int]:
+        self._in.write(b"stop\n")
+        await self._in.drain()
+        return dict(json.loads((await asyncio.wait_for(self._out.readline(), 30)) or b"{}"))
+
+
+def _summed(answers: list[dict[str, int]]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for answer in answers:
+        for key, value in answer.items():
+            total[key] = total.get(key, 0) + value
+    return total
+
+
 async def _measure(
-    mode: str, urls: list[str], seconds: float, server_pid: int, warmup_s: float
+    mode: str,
+    urls: list[str],
+    seconds: float,
+    server_pid: int,
+    warmup_s: float,
+    processes: int = 1,
 ) -> dict[str, Any]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tianwang.bench_ingest",
-        mode,
-        *urls,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-    )
-    assert process.stdin is not None and process.stdout is not None
-    ask_in, answer_out = process.stdin, process.stdout
+    """One way on ``urls``, its streams dealt over ``processes`` client processes (as the
+    service deals its cameras over one worker process per core)."""
+    shards = [urls[i :: max(1, processes)] for i in range(min(max(1, processes), len(urls)))]
+    clients = [
+        _Client(
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "tianwang.bench_ingest",
+                mode,
+                *shard,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+            )
+        )
+        for shard in shards
+    ]
+    pids = [client.process.pid for client in clients]
+
+    def cpu_s() -> float:
+        return sum(tree_cpu_s(pid) for pid in pids)
+
+    def resources_now() -> dict[str, float]:
+        return {
+            key: sum(resources(pid)[key] for pid in pids) for key in ("fds", "threads", "rss_mb")
+        }
+
+    async def ask() -> dict[str, int]:
+        return _summed([await client.ask() for client in clients])
+
     try:
-        await process.stdout.readline()  # READY: imports done
-        idle_mb = resources(process.pid)["rss_mb"]
+        for client in clients:
+            await client.ready()
+        idle_mb = resources_now()["rss_mb"]
         # The window opens once every stream flows (or the warm-up runs out), plus a settle.
         deadline = time.monotonic() + warmup_s
         flowing = 0
-
-        async def ask() -> dict[str, int]:
-            ask_in.write(b"?\n")
-            await ask_in.drain()
-            return dict(json.loads(await answer_out.readline() or b"{}"))
-
         while time.monotonic() < deadline:
             flowing = (await ask()).get("flowing", 0)
             if flowing >= len(urls):
@@ -290,19 +339,17 @@ async def _measure(
             await asyncio.sleep(0.5)
         await asyncio.sleep(SETTLE_S)
         seen0 = await ask()
-        client0, server0, t0 = tree_cpu_s(process.pid), tree_cpu_s(server_pid), time.monotonic()
+        client0, server0, t0 = cpu_s(), tree_cpu_s(server_pid), time.monotonic()
         await asyncio.sleep(seconds)
-        client1, server1, t1 = tree_cpu_s(process.pid), tree_cpu_s(server_pid), time.monotonic()
+        client1, server1, t1 = cpu_s(), tree_cpu_s(server_pid), time.monotonic()
         seen1 = await ask()
-        busy = resources(process.pid)
-        busy_mb = busy["rss_mb"]
-        process.stdin.write(b"stop\n")
-        await process.stdin.drain()
-        counts = json.loads((await asyncio.wait_for(process.stdout.readline(), 30)) or b"{}")
+        busy = resources_now()
+        counts = _summed([await client.stop() for client in clients])
     finally:
-        if process.returncode is None:
-            process.kill()
-        await process.wait()
+        for client in clients:
+            if client.process.returncode is None:
+                client.process.kill()
+            await client.process.wait()
     camera_s = len(urls) * (t1 - t0)
     unit, rate = KEPT_UP_BY[mode]
     return {
@@ -310,17 +357,24 @@ async def _measure(
         "mode": mode,
         "client_cpu_ms_per_camera_s": 1000 * (client1 - client0) / camera_s,
         "server_cpu_ms_per_stream_s": 1000 * (server1 - server0) / camera_s,
-        "memory_mb_per_camera": (busy_mb - idle_mb) / len(urls),
+        "memory_mb_per_camera": (busy["rss_mb"] - idle_mb) / len(urls),
         "threads": busy["threads"],
         "counts": counts,
         "flowing_at_start": flowing,
+        "processes": len(clients),
     }
 
 
 async def bench_ingest(
-    cameras: int, seconds: float, *, clip_dir: Path | None = None, warmup_s: float | None = None
+    cameras: int,
+    seconds: float,
+    *,
+    clip_dir: Path | None = None,
+    warmup_s: float | None = None,
+    processes: int = 1,
 ) -> dict[str, Any]:
-    """Measure every mode in turn on ``cameras`` simulated streams; figures and the rows."""
+    """Measure every mode in turn on ``cameras`` simulated streams, each way's client over
+    ``processes`` processes; figures and the rows."""
     from simulator.clips import Scene, ensure_clip
     from simulator.rtsp import RtspSimulator
 
@@ -335,7 +389,7 @@ async def bench_ingest(
         assert rtsp.pid is not None
         urls = [rtsp.url(name) for name in streams]
         for mode in MODES:
-            rows.append(await _measure(mode, urls, seconds, rtsp.pid, warmup))
+            rows.append(await _measure(mode, urls, seconds, rtsp.pid, warmup, processes))
     by_mode = {row["mode"]: row for row in rows}
     silent = [
         row["mode"] for row in rows if row["client_cpu_ms_per_camera_s"] <= 0 or not row["kept_up"]
