@@ -14,6 +14,7 @@ the outage and after the recovery.
 import asyncio
 import contextlib
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -182,6 +183,12 @@ async def bench_county(
             return await _scenario(engine, run, cameras, streaming, minutes, outage_s, progress)
         finally:
             await engine.dispose()
+            # The service's own log outlives the run: why a camera took long to come back
+            # is in there.
+            kept = Path(tempfile.gettempdir()) / "tianwang-bench-county-serve.log"
+            with contextlib.suppress(OSError):
+                shutil.copyfile(Path(tmp) / "serve.log", kept)
+                progress(f"the service's log: {kept}")
 
 
 async def _scenario(
