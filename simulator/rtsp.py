@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import os
 import subprocess
 from collections import deque
 from pathlib import Path
@@ -76,6 +77,7 @@ class RtspSimulator:
         fallback_to_files: bool = False,
         ready_timeout: float = 15.0,
         python: Path = SYSTEM_PYTHON,
+        cpus: set[int] | None = None,
     ) -> None:
         if not streams:
             raise ValueError("RtspSimulator needs at least one stream")
@@ -89,6 +91,8 @@ class RtspSimulator:
         self._fallback_to_files = fallback_to_files
         self._ready_timeout = ready_timeout
         self._python = python
+        self._cpus = cpus
+        """Cores the server may run on (None: any), so a benchmark keeps it off the client's."""
         self._process: asyncio.subprocess.Process | None = None
         self._drains: list[asyncio.Task[None]] = []
         self._stderr: deque[str] = deque(maxlen=50)
@@ -167,6 +171,9 @@ class RtspSimulator:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
+            preexec_fn=None
+            if self._cpus is None
+            else functools.partial(os.sched_setaffinity, 0, self._cpus),
         )
         try:
             assert process.stdout is not None and process.stderr is not None

@@ -136,8 +136,8 @@ def ingest(
         typer.Option(
             min=0,
             max=64,
-            help="Client processes each way's cameras are dealt over (0: one per core, as "
-            "`serve` runs its camera workers).",
+            help="Client processes each way's cameras are dealt over (0: one per core left "
+            "to the clients, as `serve` runs a camera worker per core).",
         ),
     ] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Only the JSON line.")] = False,
@@ -146,13 +146,12 @@ def ingest(
     ffmpeg decoding and a cv2.VideoCapture thread per camera, on the same RTSP streams.
     Patrol runs with the service's settings (TIANWANG_* and the default config)."""
     from tianwang.bench_ingest import bench_ingest
-    from tianwang.local_workers import worker_count
 
     if patrol_every is not None:  # the patrol client process reads its settings from here
         os.environ["TIANWANG_INGEST__PATROL_EVERY_S"] = str(patrol_every)
 
     try:
-        result = asyncio.run(bench_ingest(cameras, seconds, processes=worker_count(processes)))
+        result = asyncio.run(bench_ingest(cameras, seconds, processes=processes))
     except RuntimeError as exc:
         typer.echo(f"bench ingest: {exc}", err=True)
         raise typer.Exit(1) from exc
@@ -160,8 +159,9 @@ def ingest(
     if not as_json:
         typer.echo(
             f"{cameras} cameras, 640x360 H.264 at 25 fps, key frame every 50; {seconds:g} s "
-            f"each; each way's cameras dealt over {result['rows'][0]['processes']} client "
-            "process(es)"
+            f"each; the RTSP server on {result['rows'][0]['server_cores']} core(s), each way's "
+            f"cameras dealt over {result['rows'][0]['processes']} client process(es) on the "
+            f"other {result['rows'][0]['client_cores']}"
         )
         typer.echo(
             f"{'way':<8} {'client CPU ms/cam-s':>20} {'cams/core':>10} {'server ms/stream-s':>19}  counts"
@@ -174,13 +174,14 @@ def ingest(
                 f"(flowing {row['flowing_at_start']}/{cameras} when the window opened; "
                 f"{row['threads']:g} threads; kept up {row['kept_up']:.0%}"
                 + (
-                    f": at full rate {ms / row['kept_up']:.1f} ms/cam-s"
+                    f": at full rate {row['full_rate_cpu_ms_per_camera_s']:.1f} ms/cam-s"
                     if 0 < row["kept_up"] < 0.95
                     else ""
                 )
                 + ")"
             )
         typer.echo(
+            "ratios of CPU at full rate: "
             f"patrol vs floor {f['patrol_vs_floor']}x; Frigate style / patrol "
             f"{f['patrol_vs_frigate_style']}x; OpenCV / patrol {f['patrol_vs_opencv']}x; "
             f"patrol memory {f['memory_mb_per_camera']} MB per camera"
