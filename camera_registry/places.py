@@ -40,11 +40,20 @@ async def place_of(
     engine: AsyncEngine, source_kind: Literal["camera", "sensor"], source_id: str
 ) -> Place | None:
     """The grid and point of a camera or sensor; None when the registry does not know it."""
+    return (await places_of(engine, source_kind, [source_id])).get(source_id)
+
+
+async def places_of(
+    engine: AsyncEngine, source_kind: Literal["camera", "sensor"], source_ids: list[str]
+) -> dict[str, Place]:
+    """The places of many cameras or sensors in one query; ids the registry does not know
+    are left out."""
     table = cameras if source_kind == "camera" else sensors
     label = cameras.c.name if source_kind == "camera" else sensors.c.building
     gb_id = cameras.c.gb_id if source_kind == "camera" else sa.null()
     query = (
         sa.select(
+            table.c.id.label("source_id"),
             grids.c.id.label("grid_id"),
             grids.c.name.label("grid_name"),
             streets.c.name.label("street"),
@@ -60,13 +69,17 @@ async def place_of(
         .join_from(table, grids, table.c.grid_id == grids.c.id)
         .join(communities, grids.c.community_code == communities.c.code)
         .join(streets, communities.c.street_code == streets.c.code)
-        .where(table.c.id == source_id)
+        .where(table.c.id.in_(source_ids))
     )
     async with engine.connect() as conn:
-        row = (await conn.execute(query)).mappings().one_or_none()
-    if row is None:
-        return None
-    return Place(**{**row, "label": row["label"] or source_id})
+        rows = (await conn.execute(query)).mappings().all()
+    return {
+        row["source_id"]: Place(
+            **{k: v for k, v in row.items() if k not in ("source_id", "label")},
+            label=row["label"] or row["source_id"],
+        )
+        for row in rows
+    }
 
 
 async def cameras_covering(engine: AsyncEngine, site_id: str) -> list[str]:

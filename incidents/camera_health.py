@@ -1,16 +1,28 @@
-"""Ending a camera's health incidents (``camera.*``) when its stream or picture recovers."""
+"""Ending cameras' health incidents (``camera.*``) when their stream or picture recovers.
+
+When a streaming server comes back, a hundred cameras or more recover within seconds; one
+transaction per incident (a connection for the incident, one for its place, one to write)
+gave two or three a second in a process whose camera threads keep the GIL busy, and the
+county run's recovery waited a minute on it. So the incidents of a batch of cameras are
+found in one query, their places in another, and resolved in one transaction.
+"""
 
 import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from camera_registry.places import places_of
 from incidents.engine import ACTIVE_STATUSES
-from incidents.lifecycle import IncidentNotFound, TransitionRefused, transition
+from incidents.lifecycle import allowed
 from incidents.schema import incidents
-from incidents.versions import Publication
+from incidents.versions import Publication, change_version
 
 log = logging.getLogger(__name__)
+
+PLACE_PREFIX = "camera:"
 
 
 async def resolve_camera_health(
@@ -18,19 +30,58 @@ async def resolve_camera_health(
 ) -> None:
     """Resolve every active ``camera.*`` incident of ``camera_id`` but the ``keep`` type,
     as tianwang, with ``note``; a failure is logged, never raised."""
+    await resolve_cameras_health(engine, {camera_id: (keep, note)}, pub)
+
+
+async def resolve_cameras_health(
+    engine: AsyncEngine, cameras: Mapping[str, tuple[str | None, str]], pub: Publication
+) -> int:
+    """For each camera, resolve its active ``camera.*`` incidents but the type it keeps,
+    with its note (``{camera_id: (keep, note)}``), all in one transaction; how many were
+    resolved. A failure is logged, never raised: the next recovery resolves them."""
+    if not cameras:
+        return 0
     t = incidents.c
-    query = sa.select(t.id, t.type).where(
-        t.place_key == f"camera:{camera_id}",
-        t.type.like("camera.%"),
-        t.status.in_(ACTIVE_STATUSES),
+    keys = [f"{PLACE_PREFIX}{camera_id}" for camera_id in cameras]
+    query = sa.select(t.id, t.type, t.place_key).where(
+        t.place_key.in_(keys), t.type.like("camera.%"), t.status.in_(ACTIVE_STATUSES)
     )
     try:
         async with engine.connect() as conn:
-            found = (await conn.execute(query)).all()
-        for row in found:
-            if row.type == keep:
-                continue
-            await transition(engine, row.id, "resolved", actor="tianwang", note=note, pub=pub)
-            log.info("incident %s (%s) resolved: %s", row.id, row.type, note)
-    except (sa.exc.SQLAlchemyError, TransitionRefused, IncidentNotFound) as exc:
-        log.error("camera %s: could not resolve its health incidents: %s", camera_id, exc)
+            found = [
+                (row.id, row.type, camera_id)
+                for row in (await conn.execute(query)).all()
+                if row.type != cameras[camera_id := row.place_key.removeprefix(PLACE_PREFIX)][0]
+            ]
+        if not found:
+            return 0
+        places = await places_of(engine, "camera", sorted({camera for _, _, camera in found}))
+        now = datetime.now(UTC)
+        resolved = 0
+        async with engine.begin() as conn:
+            for incident_id, itype, camera_id in found:
+                current = (
+                    await conn.execute(
+                        sa.select(t.status).where(t.id == incident_id).with_for_update()
+                    )
+                ).one()
+                if not allowed(current.status, "resolved"):
+                    continue  # an operator closed it meanwhile
+                note = cameras[camera_id][1]
+                changes = {"status": "resolved", "status_changed_at": now, "closed_at": now}
+                await change_version(
+                    conn,
+                    incident_id,
+                    changes,
+                    places.get(camera_id),
+                    pub,
+                    now,
+                    actor="tianwang",
+                    note=note,
+                )
+                resolved += 1
+                log.info("incident %s (%s) resolved: %s", incident_id, itype, note)
+        return resolved
+    except sa.exc.SQLAlchemyError as exc:
+        log.error("could not resolve the health incidents of %d camera(s): %s", len(cameras), exc)
+        return 0

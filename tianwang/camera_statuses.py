@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from camera_registry.camera_model import CameraStatus
 from camera_registry.camera_store import set_camera_statuses
 from detectors.model import Detection
-from incidents.camera_health import resolve_camera_health
+from incidents.camera_health import resolve_cameras_health
 from incidents.versions import Publication
 
 log = logging.getLogger(__name__)
@@ -117,10 +117,33 @@ class CameraStatuses:
                 if not await self._admits("camera", change.camera_id, change.epoch):
                     continue
             admitted.append(change)
-        changed = await self._store(admitted)
-        for change in admitted:
-            if change.camera_id in changed:
-                await self._incidents(change)
+        stored = await self._store(admitted)
+        changed = [c for c in admitted if c.camera_id in stored]
+        for change in changed:
+            log.info(
+                "camera %s is %s%s",
+                change.camera_id,
+                change.status,
+                f" ({change.reason})" if change.reason else "",
+            )
+        # What recovered ends its other health incidents, in one transaction for the batch.
+        await resolve_cameras_health(
+            self._engine,
+            {c.camera_id: _kept(c.status) for c in changed if c.status != "offline"},
+            self._publication,
+        )
+        for change in changed:
+            if change.status != "online":
+                await self._record(
+                    Detection(
+                        f"camera.{change.status}",
+                        "camera",
+                        change.camera_id,
+                        datetime.now(UTC),
+                        1.0,
+                        epoch=change.epoch,
+                    )
+                )
 
     async def _store(self, changes: list[StatusChange]) -> set[str]:
         rows = [(c.camera_id, c.registry_status, c.registry_reason) for c in changes]
@@ -133,17 +156,9 @@ class CameraStatuses:
         # The register could not be written: the incidents still tell the operators.
         return {c.camera_id for c in changes}
 
-    async def _incidents(self, change: StatusChange) -> None:
-        status, camera_id = change.status, change.camera_id
-        log.info(
-            "camera %s is %s%s", camera_id, status, f" ({change.reason})" if change.reason else ""
-        )
-        if status != "offline":
-            keep = None if status == "online" else f"camera.{status}"
-            note = "stream and picture normal again" if keep is None else f"camera is {status}"
-            await resolve_camera_health(self._engine, camera_id, keep, note, self._publication)
-        if status != "online":
-            at = datetime.now(UTC)
-            await self._record(
-                Detection(f"camera.{status}", "camera", camera_id, at, 1.0, epoch=change.epoch)
-            )
+
+def _kept(status: str) -> tuple[str | None, str]:
+    """(the health incident a camera now ``status`` keeps open, the note closing the rest)."""
+    if status == "online":
+        return None, "stream and picture normal again"
+    return f"camera.{status}", f"camera is {status}"

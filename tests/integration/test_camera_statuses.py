@@ -72,3 +72,33 @@ async def test_the_writer_task_takes_what_queued_up(engine: AsyncEngine, tmp_pat
     assert {camera_id for camera_id, _ in await health_incidents(engine)} == set(cameras)
     for camera_id in cameras:
         assert (await get_camera(engine, camera_id)).status == "offline"
+
+
+async def test_cameras_coming_back_together_close_their_incidents_in_one_batch(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    pipeline = Pipeline(load_settings(data_dir=str(tmp_path)), engine)
+    cameras = ["cam-nmy-01", "cam-bgy-01", "cam-djyx-01", "cam-djyx-02"]
+    await pipeline.statuses.write([StatusChange(c, "offline", "refused") for c in cameras])
+    await pipeline.statuses.write(
+        [
+            StatusChange("cam-nmy-01", "online", None),
+            StatusChange("cam-bgy-01", "online", None),
+            StatusChange("cam-djyx-01", "covered", "mean luminance 4"),  # back, but covered
+        ]
+    )
+    assert await health_incidents(engine) == {
+        ("cam-nmy-01", "camera.offline"): ["resolved"],
+        ("cam-bgy-01", "camera.offline"): ["resolved"],
+        ("cam-djyx-01", "camera.offline"): ["resolved"],
+        ("cam-djyx-01", "camera.covered"): ["open"],
+        ("cam-djyx-02", "camera.offline"): ["open"],  # not in the batch: still away
+    }
+    # Said again, and a covered camera that recovers: only its own incident is closed.
+    await pipeline.statuses.write(
+        [StatusChange("cam-nmy-01", "online", None), StatusChange("cam-djyx-01", "online", None)]
+    )
+    found = await health_incidents(engine)
+    assert found[("cam-djyx-01", "camera.covered")] == ["resolved"]
+    assert found[("cam-nmy-01", "camera.offline")] == ["resolved"]
+    assert found[("cam-djyx-02", "camera.offline")] == ["open"]
