@@ -4,7 +4,8 @@ When a streaming server comes back, a hundred cameras or more recover within sec
 transaction per incident (a connection for the incident, one for its place, one to write)
 gave two or three a second in a process whose camera threads keep the GIL busy, and the
 county run's recovery waited a minute on it. So the incidents of a batch of cameras are
-found in one query, their places in another, and resolved in one transaction.
+found in one query, their places in another, and resolved a few dozen to a transaction
+(SQLite has one writer for every process: a long transaction keeps the others waiting).
 """
 
 import logging
@@ -14,7 +15,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from camera_registry.places import places_of
+from camera_registry.places import Place, places_of
 from incidents.engine import ACTIVE_STATUSES
 from incidents.lifecycle import allowed
 from incidents.schema import incidents
@@ -23,6 +24,8 @@ from incidents.versions import Publication, change_version
 log = logging.getLogger(__name__)
 
 PLACE_PREFIX = "camera:"
+CHUNK = 25
+"""Incidents resolved in one transaction, at most."""
 
 
 async def resolve_camera_health(
@@ -37,8 +40,8 @@ async def resolve_cameras_health(
     engine: AsyncEngine, cameras: Mapping[str, tuple[str | None, str]], pub: Publication
 ) -> int:
     """For each camera, resolve its active ``camera.*`` incidents but the type it keeps,
-    with its note (``{camera_id: (keep, note)}``), all in one transaction; how many were
-    resolved. A failure is logged, never raised: the next recovery resolves them."""
+    with its note (``{camera_id: (keep, note)}``), ``CHUNK`` to a transaction; how many
+    were resolved. A failure is logged, never raised: the next recovery resolves them."""
     if not cameras:
         return 0
     t = incidents.c
@@ -56,32 +59,45 @@ async def resolve_cameras_health(
         if not found:
             return 0
         places = await places_of(engine, "camera", sorted({camera for _, _, camera in found}))
-        now = datetime.now(UTC)
         resolved = 0
-        async with engine.begin() as conn:
-            for incident_id, itype, camera_id in found:
-                current = (
-                    await conn.execute(
-                        sa.select(t.status).where(t.id == incident_id).with_for_update()
-                    )
-                ).one()
-                if not allowed(current.status, "resolved"):
-                    continue  # an operator closed it meanwhile
-                note = cameras[camera_id][1]
-                changes = {"status": "resolved", "status_changed_at": now, "closed_at": now}
-                await change_version(
-                    conn,
-                    incident_id,
-                    changes,
-                    places.get(camera_id),
-                    pub,
-                    now,
-                    actor="tianwang",
-                    note=note,
-                )
-                resolved += 1
-                log.info("incident %s (%s) resolved: %s", incident_id, itype, note)
+        for start in range(0, len(found), CHUNK):
+            resolved += await _resolve(engine, found[start : start + CHUNK], cameras, places, pub)
         return resolved
     except sa.exc.SQLAlchemyError as exc:
         log.error("could not resolve the health incidents of %d camera(s): %s", len(cameras), exc)
         return 0
+
+
+async def _resolve(
+    engine: AsyncEngine,
+    found: list[tuple[str, str, str]],
+    cameras: Mapping[str, tuple[str | None, str]],
+    places: Mapping[str, Place],
+    pub: Publication,
+) -> int:
+    """Resolve ``found`` (incident, type, camera) in one transaction; how many were."""
+    t = incidents.c
+    now = datetime.now(UTC)
+    resolved = 0
+    async with engine.begin() as conn:
+        for incident_id, itype, camera_id in found:
+            current = (
+                await conn.execute(sa.select(t.status).where(t.id == incident_id).with_for_update())
+            ).one()
+            if not allowed(current.status, "resolved"):
+                continue  # an operator closed it meanwhile
+            note = cameras[camera_id][1]
+            changes = {"status": "resolved", "status_changed_at": now, "closed_at": now}
+            await change_version(
+                conn,
+                incident_id,
+                changes,
+                places.get(camera_id),
+                pub,
+                now,
+                actor="tianwang",
+                note=note,
+            )
+            resolved += 1
+            log.info("incident %s (%s) resolved: %s", incident_id, itype, note)
+    return resolved

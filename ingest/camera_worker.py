@@ -155,7 +155,9 @@ class CameraWorker:
                 self._backoff.reset()
 
     async def _session(self) -> str:
+        asked_at = time.monotonic()
         await probe_rtsp(self._url, self._policy.open_timeout_s)  # no thread for nobody
+        probed_s = time.monotonic() - asked_at
         loop = asyncio.get_running_loop()
         stop = threading.Event()
         opened: asyncio.Future[str] = loop.create_future()
@@ -215,6 +217,12 @@ class CameraWorker:
             if opened.done():
                 self._opened = True
                 STREAM_CONNECTS.inc()
+                log.info(
+                    "camera %s: stream open in %.1f s (the server answered in %.1f s)",
+                    self.camera_id,
+                    time.monotonic() - asked_at,
+                    probed_s,
+                )
                 if self._wake is not None:
                     self._wake.answered(self._host)
                 await self._set_status(*self._picture_status())
