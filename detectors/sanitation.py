@@ -39,6 +39,10 @@ class DumpingParams:
     lane_margin: float = 0.025
     """How far (share of the picture's height) inside a lane zone an object's foot must be to
     stand in the lane: a bag put down at the pavement's edge is blurred a little across it."""
+    window_reach: float = 0.06
+    """How far (share of the picture's height) above or below an object a standing vehicle
+    is looked for: a car's windows, a dark band a third of its height, cut its roof off
+    from its body (a car in these scenes is 0.1 to 0.15 of the picture high)."""
 
 
 class DumpingDetector:
@@ -153,15 +157,18 @@ class DumpingDetector:
         return bool(self._lane_mask[feet, columns].mean() >= 0.5)
 
     def _on_a_standing_vehicle(self, obj: StaticObject) -> bool:
-        """True when ``obj`` borders more standing pixels in a lane or kerb zone than it has:
-        the roof of a car waiting in a queue, cut off from its body by the dark windows."""
+        """True when ``obj`` borders more standing pixels in a lane or kerb zone than it has
+        (within ``window_reach`` above or below, 7 pixels aside): the roof of a car waiting
+        in a queue, cut off from its body by the dark windows."""
         evidence = self.background.evidence
         if not self._roads or evidence is None:
             return False
         h, w = evidence.shape
         if self._road_mask is None:
             self._road_mask = np.logical_or.reduce([z.mask(w, h) for z in self._roads])
-        near = cv2.dilate(obj.mask.astype(np.uint8), np.ones((15, 15), np.uint8)).astype(bool)
+        reach = max(7, round(self.params.window_reach * h))
+        kernel = np.ones((2 * reach + 1, 15), np.uint8)
+        near = cv2.dilate(obj.mask.astype(np.uint8), kernel).astype(bool)
         standing = (evidence >= self.background.params.min_static_s) & self._road_mask
         return int((standing & near & ~obj.mask).sum()) >= obj.area
 

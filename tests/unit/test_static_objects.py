@@ -141,3 +141,17 @@ def test_a_bag_left_where_someone_stood_in_the_first_picture_is_still_dumping() 
     frames += [box(street(rng), 126, 81, 12, 9, (25, 25, 30)) for _ in range(int(12 * FPS))]
     found = run(DumpingDetector(config()), frames)
     assert [f.kind for f in found] == ["sanitation.dumping"]
+
+
+def test_the_roof_of_a_queued_car_cut_off_by_its_windows_is_not_dumping() -> None:
+    # A car waits in the lane; its roof shows above the lane's edge, in the sanitation zone,
+    # and its windows are as dark as the road: the roof stands alone, 7 pixels above the body.
+    rng = np.random.default_rng(9)
+    frames = [street(rng) for _ in range(10)]
+
+    def queued(img: Frame) -> Frame:
+        img = box(img, 100, 95, 40, 4, (230, 230, 228))  # the roof, on the pavement's side
+        return box(img, 90, 106, 60, 20, (220, 220, 215))  # the body, in the lane
+
+    frames += [queued(street(rng)) for _ in range(int(14 * FPS))]
+    assert run(DumpingDetector(config(sanitation_bottom=0.6)), frames) == []
