@@ -78,7 +78,7 @@ def _floor(urls: list[str], stop: threading.Event, counts: dict[str, int]) -> No
                     counts["packets"] += 1
                     FLOWING.add(url)
 
-    _threads(urls, read)
+    _until_stopped(_threads(urls, read), stop)
 
 
 def _opencv(urls: list[str], stop: threading.Event, counts: dict[str, int]) -> None:
@@ -97,7 +97,7 @@ def _opencv(urls: list[str], stop: threading.Event, counts: dict[str, int]) -> N
         finally:
             capture.release()
 
-    _threads(urls, read)
+    _until_stopped(_threads(urls, read), stop)
 
 
 def _frigate(urls: list[str], stop: threading.Event, counts: dict[str, int]) -> None:
@@ -120,14 +120,15 @@ def _frigate(urls: list[str], stop: threading.Event, counts: dict[str, int]) -> 
             counts["frames"] += 1
             FLOWING.add(url)
 
+    readers = _threads(urls, read)
     try:
-        _threads(urls, read)
         stop.wait()
     finally:
         for process in processes:
             process.terminate()
         for process in processes:
             process.wait()
+    _until_stopped(readers, stop)
 
 
 def _patrol(
@@ -173,15 +174,26 @@ def _patrol(
     asyncio.run(run())
 
 
-def _threads(urls: list[str], read: Any) -> None:
+def _threads(urls: list[str], read: Any) -> list[threading.Thread]:
     def guarded(url: str) -> None:
         try:
             read(url)
         except Exception as exc:  # a client that fails is visible in its counts
             print(f"client error: {type(exc).__name__}: {exc}", file=sys.stderr)
 
-    for url in urls:
-        threading.Thread(target=guarded, args=(url,), daemon=True).start()
+    threads = [threading.Thread(target=guarded, args=(url,), daemon=True) for url in urls]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+def _until_stopped(threads: list[threading.Thread], stop: threading.Event) -> None:
+    """Wait for ``stop``, then for the readers to see it: a reader still inside OpenCV or
+    FFmpeg when the interpreter exits aborts the process ("exception not rethrown")."""
+    stop.wait()
+    deadline = time.monotonic() + 10.0
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def client_main(mode: str, urls: list[str]) -> None:
