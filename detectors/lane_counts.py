@@ -111,6 +111,11 @@ class LaneLineCounter:
         self._origin = float(s.min())
         self._bins = np.round(s - self._origin).astype(np.int64)
         self._pixels = (ys, xs)
+        self._axis = axis
+        across = ys * axis[0] - xs * axis[1]  # perpendicular to the axis
+        self._across_span = (float(across.min()), max(1.0, float(np.ptp(across))))
+        self._offset = (across - self._across_span[0]) / self._across_span[1]
+        """Each lane pixel's place across the lane, 0 to 1."""
         self._size = int(self._bins.max()) + 1
         self._across = np.bincount(self._bins, minlength=self._size).astype(np.float32)
         self._across[self._across == 0] = 1.0
@@ -150,6 +155,18 @@ class LaneLineCounter:
         if xs.size == 0:
             return (0, 0, 0, 0)
         return (int(xs.min()), int(ys.min()), int(np.ptp(xs)) + 1, int(np.ptp(ys)) + 1)
+
+    def across_of(self, run: _Run, foreground: Mask) -> float | None:
+        """Where across the lane (0 to 1) the run's foreground pixels lie on average; None
+        when it has none."""
+        inside = (self._bins >= run.start - 0.5) & (self._bins <= run.end + 0.5)
+        hit = inside & foreground[self._pixels]
+        return float(self._offset[hit].mean()) if hit.any() else None
+
+    def across_at(self, x: float, y: float) -> float:
+        """Where across the lane (0 to 1) the point (pixels) lies."""
+        low, span = self._across_span
+        return (y * self._axis[0] - x * self._axis[1] - low) / span
 
     def _side(self, centre: float) -> int:
         margin = self.params.margin * self._size

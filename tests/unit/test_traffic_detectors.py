@@ -229,3 +229,31 @@ def test_a_dark_car_at_night_and_its_light_cone_ahead_of_it_are_counted_once() -
     detector = TrafficDetector(CONFIG)
     run(detector, frames)
     assert detector.counts == {"mid": 1}
+
+
+def test_the_roof_of_a_car_in_the_next_lane_is_not_wrong_way() -> None:
+    # Two lanes, west-bound above east-bound; an east-bound car's roof reaches a third of
+    # the way over the border into the west-bound lane as it drives by.
+    two_lanes = AnalyticsConfig.model_validate(
+        {
+            "zones": [
+                {
+                    "name": "lane_west",
+                    "kind": "lane",
+                    "polygon": [[0, 0.4], [1, 0.4], [1, 0.55], [0, 0.55]],
+                    "direction": [-1, 0],
+                },
+                {
+                    "name": "lane_east",
+                    "kind": "lane",
+                    "polygon": [[0, 0.55], [1, 0.55], [1, 0.85], [0, 0.85]],
+                    "direction": [1, 0],
+                },
+            ]
+        }
+    )
+    rng = np.random.default_rng(3)
+    frames = [street(rng) for _ in range(10)]
+    tall = [car(car(street(rng), -50 + 12 * i, y0=90), -50 + 12 * i) for i in range(35)]
+    found = run(TrafficDetector(two_lanes), frames + tall)
+    assert [f.kind for f in found] == []
