@@ -77,10 +77,10 @@ class _Run:
     misses: int = 0
     counted: bool = False
     history: list[tuple[float, float]] = field(default_factory=list)
-    origin: float = 0.0
-    """Where along the axis the run was first seen."""
     against_s: float = 0.0
     """How long it has moved against the lane's direction (kept by the caller)."""
+    against_from: float = 0.0
+    """Where along the axis it began to move against the lane (kept by the caller)."""
     reported: bool = False
     shared_at: float = -1e9
     """When it last shared its run with another vehicle (moved by one end only)."""
@@ -217,7 +217,7 @@ class LaneLineCounter:
             if (fi, 0) not in claimed and (fi, 1) not in claimed:
                 centre = (s0 + s1) / 2
                 side = self._side(centre)
-                run = _Run(centre, s0, s1, t, side, history=[(t, centre)], origin=centre)
+                run = _Run(centre, s0, s1, t, side, history=[(t, centre)])
                 edge = self.params.vehicle_length * self._size
                 inside = s0 >= edge and s1 <= self._size - edge
                 # Vehicles already in the picture when counting starts stand anywhere.

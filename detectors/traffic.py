@@ -314,8 +314,12 @@ class TrafficDetector:
                 # a car joins the queue behind it, not by itself.
                 steady = steady and t - run.shared_at > self.params.wrong_way_s
                 against = steady and run.velocity <= -self.params.min_speed * w
+                if against and run.against_s == 0.0:
+                    # From where it turned: a run that followed a car one way and then
+                    # the wrong-way car it met (their stretches merged) starts over there.
+                    run.against_from = run.history[-2][1] if len(run.history) > 1 else run.centre
                 run.against_s = run.against_s + dt if against else 0.0
-                gone = run.origin - run.centre
+                gone = run.against_from - run.centre
                 if run.against_s < self.params.wrong_way_s:
                     continue
                 if gone < self.params.wrong_way_travel * w:

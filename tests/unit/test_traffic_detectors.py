@@ -257,3 +257,16 @@ def test_the_roof_of_a_car_in_the_next_lane_is_not_wrong_way() -> None:
     tall = [car(car(street(rng), -50 + 12 * i, y0=90), -50 + 12 * i) for i in range(35)]
     found = run(TrafficDetector(two_lanes), frames + tall)
     assert [f.kind for f in found] == []
+
+
+def test_a_wrong_way_car_meeting_a_car_going_the_right_way_is_wrong_way() -> None:
+    # In one lane, a car drives in from the left the right way; another comes from the right
+    # against it; they meet halfway (one stretch for a moment) and each goes on its way.
+    rng = np.random.default_rng(4)
+    frames = [street(rng) for _ in range(10)]
+    frames += [
+        car(car(street(rng), -50 + 8 * i, colour=(40, 60, 200)), W - 8 * i, colour=(200, 200, 60))
+        for i in range(45)
+    ]
+    found = run(TrafficDetector(CONFIG), frames)
+    assert [f.kind for f in found] == ["traffic.wrong_way"]
