@@ -9,8 +9,8 @@ every frame at the focus rate, so the camera never goes back to patrol.
 * counts: where a line crosses a ``lane`` zone with a direction, vehicles are followed
   along the lane (``detectors.lane_counts``: close followers and night-time light cones
   stay apart there); elsewhere a track whose centre crosses the line is counted once;
-* ``traffic.wrong_way``: a track in a ``lane`` zone moving against its ``direction``
-  for ``wrong_way_s``;
+* ``traffic.wrong_way``: a vehicle in a ``lane`` zone moving against its ``direction``
+  for ``wrong_way_s`` (``detectors.wrong_way``);
 * ``traffic.illegal_parking``: a vehicle-sized static object in a ``no_parking`` zone for
   the zone's ``dwell_s``;
 * ``traffic.congestion``: a ``lane`` zone mostly covered by vehicles that no longer move
@@ -18,7 +18,6 @@ every frame at the focus rate, so the camera never goes back to patrol.
 """
 
 from dataclasses import dataclass
-from itertools import pairwise
 
 import cv2
 import numpy as np
@@ -30,6 +29,7 @@ from detectors.lane_counts import LaneLineCounter
 from detectors.model import Finding
 from detectors.static_objects import DualBackground
 from detectors.tracks import Blob, CentroidTracker, Point, Track, crosses
+from detectors.wrong_way import LaneState, lane_of, runs_against, tracks_against
 
 Mask = npt.NDArray[np.bool_]
 
@@ -68,20 +68,6 @@ class TrafficParams:
     dusk at its darkest 44, rain 100-112)."""
 
 
-@dataclass(slots=True)
-class _LaneState:
-    zone: Zone
-    mask: Mask
-    unit: tuple[float, float] | None
-    slow_s: float = 0.0
-    clear_s: float = 0.0
-    reported: bool = False
-    runs: LaneLineCounter | None = None
-    """Vehicles followed along the lane's axis (for wrong way: a car at night is a light
-    cone and a dark body that a blob tracker loses, a run along the lane keeps them)."""
-    wrong_way_at: float = -1e9
-
-
 class TrafficDetector:
     """The traffic analytics of one camera (all its lines and traffic zones)."""
 
@@ -107,9 +93,9 @@ class TrafficDetector:
         self._mog.setDetectShadows(True)
         self._mog.setShadowThreshold(0.6)
         self._tracker: CentroidTracker | None = None
-        self._lanes: list[_LaneState] = []
+        self._lanes: list[LaneState] = []
         self._no_parking: list[tuple[Zone, Mask]] = []
-        self._lane_counters: list[tuple[str, _LaneState, LaneLineCounter]] = []
+        self._lane_counters: list[tuple[str, LaneState, LaneLineCounter]] = []
         self._frames = 0
         self._last_t: float | None = None
         self._pending: list[Finding] = []
@@ -127,7 +113,7 @@ class TrafficDetector:
                 dx, dy = zone.direction[0] * w, zone.direction[1] * h
                 norm = float(np.hypot(dx, dy))
                 unit = (dx / norm, dy / norm)
-            lane = _LaneState(zone, zone.mask(w, h), unit)
+            lane = LaneState(zone, zone.mask(w, h), unit)
             if unit is not None and lane.mask.any():
                 ys, xs = np.nonzero(lane.mask)
                 lane.runs = LaneLineCounter(lane.mask, unit, (float(xs.mean()), float(ys.mean())))
@@ -246,7 +232,7 @@ class TrafficDetector:
                 continue
             _, x0, y0 = track.path[-2]
             _, x1, y1 = track.path[-1]
-            lane = self._lane_of(track)
+            lane = lane_of(self._lanes, track)
             for line in self.config.lines:
                 if line.name in track.counted:
                     continue
@@ -257,97 +243,19 @@ class TrafficDetector:
                     track.counted.add(line.name)
                     self.counts[line.name] += 1
 
-    def _lane_of(self, track: Track) -> _LaneState | None:
-        x, y = track.position
-        xi, yi = round(x), round(y)
-        for lane in self._lanes:
-            h, w = lane.mask.shape
-            if 0 <= yi < h and 0 <= xi < w and lane.mask[yi, xi]:
-                return lane
-        return None
-
     def _wrong_way(self, seen: list[Track], dt: float, t: float) -> None:
-        w, _ = self._size
-        for track in seen:
-            lane = self._lane_of(track)
-            if lane is None or lane.unit is None or "wrong_way" in track.reported:
-                continue
-            if lane.runs is not None and not self._centred(lane.runs.across_at(*track.position)):
-                continue  # the next lane's vehicle, reaching over the border
-            vx, vy = track.velocity(1.0)
-            speed = float(np.hypot(vx, vy))
-            against = speed >= self.params.min_speed * w and (
-                (vx * lane.unit[0] + vy * lane.unit[1]) / speed < -0.5
-            )
-            track.against_s = track.against_s + dt if against else 0.0
-            if track.against_s >= self.params.wrong_way_s and self._travelled_against(track, lane):
-                track.reported.add("wrong_way")
-                if t - lane.wrong_way_at < self.params.clear_s:
-                    continue  # already reported from the lane's runs
-                lane.wrong_way_at = t
-                self._pending.append(
-                    self._finding(
-                        "traffic.wrong_way",
-                        0.8,
-                        track.box,
-                        lane.zone.name,
-                        {"speed": round(speed / w, 3)},
-                    )
-                )
+        for box, lane, speed in tracks_against(self._lanes, seen, dt, t, self.params, self._size):
+            self._report_wrong_way(box, lane, speed)
 
     def _wrong_way_runs(self, moving: Mask, dt: float, t: float) -> None:
-        """Wrong way seen along a lane's axis: a run moving against the lane for
-        ``wrong_way_s`` that has gone ``wrong_way_travel`` of the picture against it, in
-        the lane and not along its edge (``wrong_way_centred``)."""
-        w = self._size[0]
-        for lane in self._lanes:
-            if lane.runs is None:
-                continue
-            for run in lane.runs.runs:
-                if run.reported:
-                    continue
-                # Every recent step against the lane: a run whose centre jumps back as a
-                # queue's vehicles merge and split moves on with the lane in between.
-                centres = [c for _, c in run.history[-6:]]
-                steady = all(b - a <= 1.0 for a, b in pairwise(centres))
-                # A vehicle moved by one end of a run it shares (a queue) moves back when
-                # a car joins the queue behind it, not by itself.
-                steady = steady and t - run.shared_at > self.params.wrong_way_s
-                against = steady and run.velocity <= -self.params.min_speed * w
-                if against and run.against_s == 0.0:
-                    # From where it turned: a run that followed a car one way and then
-                    # the wrong-way car it met (their stretches merged) starts over there.
-                    run.against_from = run.history[-2][1] if len(run.history) > 1 else run.centre
-                run.against_s = run.against_s + dt if against else 0.0
-                gone = run.against_from - run.centre
-                if run.against_s < self.params.wrong_way_s:
-                    continue
-                if gone < self.params.wrong_way_travel * w:
-                    continue
-                if not self._centred(lane.runs.across_of(run, moving)):
-                    continue  # the next lane's vehicle, reaching over the border
-                run.reported = True
-                if t - lane.wrong_way_at < self.params.clear_s:
-                    continue  # the blob tracker reported this car already
-                lane.wrong_way_at = t
-                speed = round(-run.velocity / w, 3)
-                box = lane.runs.box_of(run)
-                self._pending.append(
-                    self._finding("traffic.wrong_way", 0.8, box, lane.zone.name, {"speed": speed})
-                )
+        for box, lane, speed in runs_against(self._lanes, moving, dt, t, self.params, self._size):
+            self._report_wrong_way(box, lane, speed)
 
-    def _centred(self, across: float | None) -> bool:
-        """``across`` (0 to 1 across a lane) is ``wrong_way_centred`` from both its edges."""
-        return across is not None and abs(across - 0.5) <= 0.5 - self.params.wrong_way_centred
-
-    def _travelled_against(self, track: Track, lane: _LaneState) -> bool:
-        """The track went a real distance against the lane, not a blob's centre jumping
-        back as a queue's vehicles merge and split."""
-        assert lane.unit is not None
-        _, x0, y0 = track.path[0]
-        _, x1, y1 = track.path[-1]
-        along = (x1 - x0) * lane.unit[0] + (y1 - y0) * lane.unit[1]
-        return along <= -self.params.wrong_way_travel * self._size[0]
+    def _report_wrong_way(
+        self, box: tuple[int, int, int, int], lane: LaneState, speed: float
+    ) -> None:
+        finding = self._finding("traffic.wrong_way", 0.8, box, lane.zone.name, {"speed": speed})
+        self._pending.append(finding)
 
     def _congestion(self, dt: float) -> None:
         """A lane mostly covered by vehicles that stand (a queue), for the lane's dwell.
