@@ -72,12 +72,21 @@ levels on average on a 640x360 street key frame) and FFmpeg may take its shortcu
 and converting a key frame, one core: 1.67 -> 1.32 ms. Focus decodes in full."""
 
 
-def _focus_decoder(stream: av.VideoStream) -> VideoCodecContext:
-    """A decoder of its own for focus: every frame, deblocked, from a key frame on."""
-    decoder = av.CodecContext.create(stream.codec_context.name, "r")
-    assert isinstance(decoder, VideoCodecContext)
-    decoder.extradata = stream.codec_context.extradata
-    decoder.thread_count = 1
+def _focus_decoder(stream: av.VideoStream, key: "av.Packet[av.VideoStream]") -> VideoCodecContext:
+    """A decoder of its own for focus, started on the key frame ``key``: every frame,
+    deblocked. When FFmpeg cannot open one from the stream's parameters alone, the
+    stream's own decoder, told to decode every frame from here on."""
+    patrol = stream.codec_context
+    try:
+        decoder = av.CodecContext.create(patrol.name, "r")
+        assert isinstance(decoder, VideoCodecContext)
+        decoder.extradata = patrol.extradata
+        decoder.width, decoder.height = patrol.width, patrol.height
+        decoder.thread_count = 1
+        decoder.decode(key)
+    except av.error.FFmpegError:
+        patrol.skip_frame = "DEFAULT"
+        return patrol
     return decoder
 
 
@@ -203,6 +212,7 @@ class CameraSession:
                 self._last_packet.set_to_current_time()
                 cpu_at, counted = now_cpu, self.frames
                 if focus is not None and not self._holds_focus():
+                    patrol.skip_frame = "NONKEY"  # the stream's decoder focused itself
                     focus = None
                     self._leave_focus()
             if focus is None:
@@ -229,8 +239,7 @@ class CameraSession:
                 if focus is None:
                     if self._patrol(image if image is not None else _bgr(frame)):
                         # From this key frame on, every frame, decoded in full.
-                        focus = _focus_decoder(stream)
-                        focus.decode(packet)
+                        focus = _focus_decoder(stream, packet)
                 elif t - last_confirm_t >= 1.0 / self._policy.focus_fps - 1e-6:
                     last_confirm_t = t
                     self._confirm(image if image is not None else _bgr(frame))
