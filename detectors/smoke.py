@@ -80,8 +80,9 @@ class SmokeParams:
     min_show_through_near_flame: float = 0.25
     """The same, for a region above a flame confirmed moments ago (thick smoke)."""
     max_new_edges: float = 0.35
-    """Most share of the region where the picture has sharper edges than the background:
-    smoke only softens what is behind it; a grey car or a person brings its own outline."""
+    """Most share of the region where the picture has sharper edges than a lit background:
+    smoke only softens what is behind it; a grey car or a person brings its own outline.
+    Over a dark background (night sky) lit smoke brings an outline too: not counted there."""
     max_side: float = 0.04
     """Most sideways travel of the region's centre, picture widths per second."""
     sweep_speed: float = 0.05
@@ -249,8 +250,12 @@ class SmokeDetector:
         self._masks.append(mask)
         self._times.append(t)
         # Edges sharper than the background's (smoke brings none), and the share of the
-        # background's contrast that still shows (smoke lets some through).
-        self._gains.append((con_f > 1.5 * con_b + 0.03) & self._keep)
+        # background's contrast that still shows (smoke lets some through). Over a dark
+        # background (a night sky) anything lit brings its own outline, smoke too: new
+        # edges are counted only where the background is lit.
+        assert self._background is not None
+        lit = brightest(self._background) >= p.min_brightness
+        self._gains.append((con_f > 1.5 * con_b + 0.03) & self._keep & lit)
         self._throughs.append(np.where(con_b > 0.06, con_f / np.maximum(con_b, 1e-3), np.nan))
         self._sweeps.append(self._swept(image, t, mask))
         needed = p.confirm_frames if near is None else max(3, p.confirm_frames // 2)

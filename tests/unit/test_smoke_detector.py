@@ -258,3 +258,27 @@ def test_the_ghost_of_a_grey_car_in_the_first_picture_does_not_ask_for_focus() -
     detector.screen(grey_car(wall(rng), 100), -6.0)
     scores = [detector.screen(wall(rng), float(t)) for t in range(-5, 12)]
     assert max(scores) < SCREEN_HIT
+
+
+def night(rng: np.random.Generator) -> Frame:
+    """A dark sky over dark walls, and a road lit by sodium lamps."""
+    img = np.full((H, W, 3), (24, 12, 10), np.uint8)
+    img[60:100, :] = (34, 30, 30)
+    img[100:170] = (60, 90, 110)
+    noise = rng.integers(-2, 3, img.shape)
+    return np.clip(img.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+
+
+def test_a_lit_plume_over_a_dark_night_sky_brings_no_new_edges_there() -> None:
+    """Over a dark background anything lit brings its own outline, smoke too: there new
+    edges are not held against it (they kept night plumes from being confirmed for
+    seconds); over the lamp-lit road a grey car's outline still counts."""
+    rng = np.random.default_rng(12)
+    detector = SmokeDetector()
+    for i in range(-5, 5):  # watched for 10 s: past the warm-up
+        detector.screen(night(rng), float(i))
+    t = 5.2
+    detector.confirm(grey_car(rising_plume(night(rng), t), 100), t)
+    gains = detector._gains[-1]
+    assert not gains[:30].any()  # the plume over the night sky (working picture rows)
+    assert gains[65:85, 50:80].any()  # the car's outline over the lit road
