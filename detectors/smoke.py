@@ -29,7 +29,6 @@ from detectors.model import Finding
 from detectors.smoke_measures import (
     FloatImage,
     Mask,
-    brightest,
     is_ghost,
     look,
     mean_abs_diff,
@@ -130,7 +129,7 @@ class SmokeDetector:
         self._contrasts: tuple[FloatImage, FloatImage] | None = None
         self._throughs: deque[FloatImage] = deque(maxlen=n)
         self._gains: deque[Mask] = deque(maxlen=n)
-        self._bg_look: tuple[FloatImage, FloatImage] | None = None
+        self._bg_look: tuple[FloatImage, FloatImage, FloatImage] | None = None
         self._bg_look_t = 0.0
         self._screened: Mask | None = None
         self._first_t: float | None = None
@@ -158,15 +157,15 @@ class SmokeDetector:
         if self._bg_look is None or t - self._bg_look_t >= BACKGROUND_LOOK_S:
             # The background moves slowly (tau 30 s): its look is refreshed now and then.
             self._bg_look, self._bg_look_t = look(bg), t
-        sat_b, con_b = self._bg_look
-        sat_f, con_f = look(image)
+        sat_b, con_b, _ = self._bg_look
+        sat_f, con_f, high = look(image)
         change = mean_abs_diff(image, bg)
         washed = (sat_b - sat_f > p.saturation_drop) | (
             (con_b > 0.06) & (con_f < p.contrast_ratio * con_b)
         )
         self._change = change
         self._contrasts = (con_f, con_b)
-        lit = brightest(image) >= p.min_brightness
+        lit = high >= p.min_brightness
         # Grey, or greyer than what it covers: thin smoke over a saturated sunset sky keeps
         # much of the sky's colour.
         grey = (sat_f <= p.max_saturation) | (sat_b - sat_f > p.saturation_drop)
@@ -253,8 +252,8 @@ class SmokeDetector:
         # background's contrast that still shows (smoke lets some through). Over a dark
         # background (a night sky) anything lit brings its own outline, smoke too: new
         # edges are counted only where the background is lit.
-        assert self._background is not None
-        lit = brightest(self._background) >= p.min_brightness
+        assert self._bg_look is not None
+        lit = self._bg_look[2] >= p.min_brightness
         self._gains.append((con_f > 1.5 * con_b + 0.03) & self._keep & lit)
         self._throughs.append(np.where(con_b > 0.06, con_f / np.maximum(con_b, 1e-3), np.nan))
         self._sweeps.append(self._swept(image, t, mask))
