@@ -29,14 +29,13 @@ from detectors.model import Finding
 from detectors.smoke_measures import (
     FloatImage,
     Mask,
-    brightest,
     is_ghost,
     look,
     mean_abs_diff,
     swept_share,
     travel,
 )
-from detectors.smoke_rests import PixelRests
+from detectors.smoke_rests import PixelRests, local_light
 
 BACKGROUND_LOOK_S = 5.0
 FLAME_MEMORY_S = 60.0
@@ -80,8 +79,9 @@ class SmokeParams:
     min_show_through_near_flame: float = 0.25
     """The same, for a region above a flame confirmed moments ago (thick smoke)."""
     max_new_edges: float = 0.35
-    """Most share of the region where the picture has sharper edges than the background:
-    smoke only softens what is behind it; a grey car or a person brings its own outline."""
+    """Most share of the region where the picture has sharper edges than a lit background:
+    smoke only softens what is behind it; a grey car or a person brings its own outline.
+    Over a dark background (night sky) lit smoke brings an outline too: not counted there."""
     max_side: float = 0.04
     """Most sideways travel of the region's centre, picture widths per second."""
     sweep_speed: float = 0.05
@@ -129,7 +129,7 @@ class SmokeDetector:
         self._contrasts: tuple[FloatImage, FloatImage] | None = None
         self._throughs: deque[FloatImage] = deque(maxlen=n)
         self._gains: deque[Mask] = deque(maxlen=n)
-        self._bg_look: tuple[FloatImage, FloatImage] | None = None
+        self._bg_look: tuple[FloatImage, FloatImage, FloatImage] | None = None
         self._bg_look_t = 0.0
         self._screened: Mask | None = None
         self._first_t: float | None = None
@@ -157,15 +157,15 @@ class SmokeDetector:
         if self._bg_look is None or t - self._bg_look_t >= BACKGROUND_LOOK_S:
             # The background moves slowly (tau 30 s): its look is refreshed now and then.
             self._bg_look, self._bg_look_t = look(bg), t
-        sat_b, con_b = self._bg_look
-        sat_f, con_f = look(image)
+        sat_b, con_b, _ = self._bg_look
+        sat_f, con_f, high = look(image)
         change = mean_abs_diff(image, bg)
         washed = (sat_b - sat_f > p.saturation_drop) | (
             (con_b > 0.06) & (con_f < p.contrast_ratio * con_b)
         )
         self._change = change
         self._contrasts = (con_f, con_b)
-        lit = brightest(image) >= p.min_brightness
+        lit = high >= p.min_brightness
         # Grey, or greyer than what it covers: thin smoke over a saturated sunset sky keeps
         # much of the sky's colour.
         grey = (sat_f <= p.max_saturation) | (sat_b - sat_f > p.saturation_drop)
@@ -186,14 +186,17 @@ class SmokeDetector:
         cv2.accumulateWeighted(image, bg, rate, mask=learn)
         return found
 
-    def _ghostly(self, region: Mask) -> bool:
+    def _ghostly(self, region: Mask, resting_off: Mask) -> bool:
         """Whether the region is a ghost not yet healed: its outline is an edge of the
-        background only, or most of it, when it last rested, did not look like the
-        background (a bare road where the background still holds a car; smoke drifts over
-        a background that looked as it does when at rest)."""
+        background only, or most of it is ``resting_off`` the background's look (a bare
+        road where the background still holds a car)."""
         assert self._contrasts is not None
-        off_rest = float(self._rests.off_rest[region].mean()) >= 0.5
-        return off_rest or is_ghost(region, *self._contrasts)
+        return float(resting_off[region].mean()) >= 0.5 or is_ghost(region, *self._contrasts)
+
+    def _lit_background(self) -> tuple[FloatImage, FloatImage]:
+        """The background and its local light now (ghosts healed into it change both)."""
+        assert self._background is not None
+        return self._background, local_light(self._background)
 
     def _warm(self, t: float) -> bool:
         """Whether the detector has watched for WARM_UP_S (ghosts of the first picture)."""
@@ -207,23 +210,31 @@ class SmokeDetector:
 
         Smoke stays where it rises; a walker, a car or a passing shadow has moved on by the
         next key frame. Asking for both keeps street cameras in patrol (focus decodes every
-        frame) at the cost of one key-frame interval of latency.
+        frame) at the cost of one key-frame interval of latency. A ghost of the first
+        picture stays too: it rests at a look that is not the background's, under the
+        background's light, where nothing ever rested bare; a plume rises over a spot that
+        did, and may then rest at its own grey between key frames.
         """
         mask = self._candidates(self._working(frame), t)
+        # Asked at every key frame: it learns where each pixel rested bare.
+        ghosts = self._rests.arrived_off(*self._lit_background())
         before, self._screened = self._screened, mask
         if before is None or not self._warm(t):
             return 0.0
         both = (mask & before).astype(np.uint8)
         count, labels, stats, _ = cv2.connectedComponentsWithStats(both, connectivity=8)
         assert self._contrasts is not None
-        # The largest upright blob: a flat strip along the road is traffic or its shadows.
-        upright = [
-            int(stats[k, cv2.CC_STAT_AREA])
-            for k in range(1, count)
-            if stats[k, cv2.CC_STAT_HEIGHT] >= self.params.min_aspect * stats[k, cv2.CC_STAT_WIDTH]
-            and not self._ghostly(labels == k)
-        ]
-        share = max(upright, default=0) / both.size
+        # The largest upright blob that is no ghost: a flat strip along the road is traffic
+        # or its shadows. Largest first, so that the ghost tests stop at the first that passes.
+        area = 0
+        for k in sorted(range(1, count), key=lambda k: -stats[k, cv2.CC_STAT_AREA]):
+            upright = (
+                stats[k, cv2.CC_STAT_HEIGHT] >= self.params.min_aspect * stats[k, cv2.CC_STAT_WIDTH]
+            )
+            if upright and not self._ghostly(labels == k, ghosts):
+                area = int(stats[k, cv2.CC_STAT_AREA])
+                break
+        share = area / both.size
         return share / self.params.screen_fraction * SCREEN_HIT
 
     def confirm(self, frame: Frame, t: float) -> Finding | None:
@@ -238,8 +249,12 @@ class SmokeDetector:
         self._masks.append(mask)
         self._times.append(t)
         # Edges sharper than the background's (smoke brings none), and the share of the
-        # background's contrast that still shows (smoke lets some through).
-        self._gains.append((con_f > 1.5 * con_b + 0.03) & self._keep)
+        # background's contrast that still shows (smoke lets some through). Over a dark
+        # background (a night sky) anything lit brings its own outline, smoke too: new
+        # edges are counted only where the background is lit.
+        assert self._bg_look is not None
+        lit = self._bg_look[2] >= p.min_brightness
+        self._gains.append((con_f > 1.5 * con_b + 0.03) & self._keep & lit)
         self._throughs.append(np.where(con_b > 0.06, con_f / np.maximum(con_b, 1e-3), np.nan))
         self._sweeps.append(self._swept(image, t, mask))
         needed = p.confirm_frames if near is None else max(3, p.confirm_frames // 2)
@@ -306,6 +321,7 @@ class SmokeDetector:
         times = list(self._times)[-n:]
         sweeps = np.stack(list(self._sweeps)[-n:])
         best: Finding | None = None
+        resting_off = self._rests.off_under_light(*self._lit_background())
         for label in range(1, count):
             if stats[label, cv2.CC_STAT_AREA] < min_area:
                 continue
@@ -319,7 +335,10 @@ class SmokeDetector:
             # Thick smoke right above a flame may hide most of what is behind it.
             if through < (p.min_show_through_near_flame if expected else p.min_show_through):
                 continue
-            if self._ghostly(region):
+            # Over a focus window, a region most of which last rested at another look than
+            # the background's is a ghost or a walker and what they put down: smoke drifts
+            # over a background that looked as it does at rest.
+            if self._ghostly(region, resting_off):
                 continue
             gained = float(np.mean([g[region].mean() for g in gains]))
             if gained > p.max_new_edges:

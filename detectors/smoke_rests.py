@@ -6,8 +6,15 @@ drove there; where that has left, the bare road reads as a grey change that wash
 what the background shows, like smoke. Smoke never keeps still for long; a bare road keeps
 coming back between passing cars, looking the same each time. So each pixel keeps the look
 it rests at and how long it has rested there in all, interruptions not counted.
+
+Patrol asks a different question at each key frame: did whatever rests there now arrive
+after watching began? There looks are compared under the background's light: a cloud
+shadow drifting across or the camera's exposure scales a whole neighbourhood, and a sky
+whose light drifted since the first picture otherwise rests "off the background"
+everywhere, so that smoke rising over it was taken for a ghost.
 """
 
+import cv2
 import numpy as np
 
 from detectors.smoke_measures import FloatImage, Mask, mean_abs_diff
@@ -24,6 +31,24 @@ NEW_REST_S = 3.0
 REST_MATCH = 6.0
 """Grey levels within which a pixel at rest again looks as at its last rest (the same bare
 road between two cars, up to codec noise and a little light change)."""
+LIGHT_SPAN = 0.25
+"""Side of the box, in picture widths, over which the light is taken as one gain: a cloud
+shadow's is wider; smoke, a car or a ghost covers a small part of it."""
+
+
+def local_light(image: FloatImage) -> FloatImage:
+    """Mean brightness of the box around each pixel, LIGHT_SPAN picture widths wide."""
+    side = max(3, int(LIGHT_SPAN * image.shape[1]) | 1)
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    out: FloatImage = np.asarray(cv2.blur(grey, (side, side)), np.float32) + np.float32(10.0)
+    return out
+
+
+def under_light(image: FloatImage, light: FloatImage) -> FloatImage:
+    """``image`` as it would look where the local mean brightness is ``light``."""
+    gain = light / local_light(image)
+    out: FloatImage = image * gain[..., None]
+    return out
 
 
 class PixelRests:
@@ -39,6 +64,7 @@ class PixelRests:
         self._rested = np.zeros((1, 1), bool)
         self.off_rest = np.zeros((1, 1), bool)
         """Pixels whose look at rest differs from the background's."""
+        self._seen_bare = np.zeros((1, 1), bool)
 
     def ghosts(
         self, image: FloatImage, dt: float, candidates: Mask, background: FloatImage
@@ -77,3 +103,24 @@ class PixelRests:
         self.off_rest = mean_abs_diff(self._rest, background) >= self._min_change
         ghost: Mask = (at_rest | new) & (self._rest_s >= GHOST_S) & self.off_rest
         return ghost
+
+    def off_under_light(self, background: FloatImage, light: FloatImage) -> Mask:
+        """Pixels whose look at rest, under the background's ``light`` (``local_light``),
+        is not the background's look."""
+        if self._rest is None:
+            return np.zeros(background.shape[:2], bool)
+        rest = under_light(self._rest, light)
+        off: Mask = mean_abs_diff(rest, background) >= self._min_change
+        return off
+
+    def arrived_off(self, background: FloatImage, light: FloatImage) -> Mask:
+        """Pixels resting off the background's look (under its light) that never rested at
+        it when asked (the screen asks at each key frame): a ghost of the first picture. A
+        steady plume, thick enough to rest at its own grey between key frames, rose over a
+        spot that rested bare before."""
+        off = self.off_under_light(background, light)
+        if self._seen_bare.shape != off.shape:
+            self._seen_bare = np.zeros(off.shape, bool)
+        self._seen_bare |= self._rested & ~off
+        arrived: Mask = off & ~self._seen_bare
+        return arrived

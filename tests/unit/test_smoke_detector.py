@@ -199,3 +199,86 @@ def test_grey_sliding_sideways_along_a_lane_is_traffic_but_rising_grey_is_smoke(
     assert bool(hits) is smoke
     if smoke:
         assert hits[0].attributes["swept"] < 0.15
+
+
+def drifting_light(img: Frame, t: float) -> Frame:
+    """A cloud shadow drifting across (a fifth darker, 30 px/s) and the overall light
+    swaying by 5 % (the simulator's day): every pixel changes between two key frames."""
+    xs = np.arange(W, dtype=np.float32)
+    centre = (30.0 * t) % (1.6 * W) - 0.3 * W
+    gain = 1.0 + 0.05 * np.sin(2 * np.pi * t / 11) - 0.22 * np.exp(-(((xs - centre) / 58) ** 2))
+    return np.clip(img * gain[None, :, None], 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("smoke", [False, True])
+def test_smoke_under_a_drifting_cloud_shadow_asks_for_focus_and_the_shadow_does_not(
+    smoke: bool,
+) -> None:
+    """Patrol sees a key frame a second. Each pixel's look at rest is compared under the
+    background's light: otherwise nothing keeps still in drifting light, the wall rests
+    "off the background" everywhere, and the plume rising over it is taken for a ghost."""
+    rng = np.random.default_rng(9)
+    detector = SmokeDetector()
+    scores = []
+    for i in range(-5, 14):
+        t = float(i)
+        picture = road(rng)
+        if smoke and t >= 9:
+            picture = rising_plume(picture, t)
+        scores.append(detector.screen(drifting_light(picture, t), t))
+    assert (max(scores[-4:]) >= SCREEN_HIT) is smoke
+    assert max(scores[:-4]) < SCREEN_HIT
+
+
+def opaque_plume(img: Frame) -> Frame:
+    """A thick grey column over the wall, the same on every key frame: its core hides what
+    is behind it and rests at its own grey."""
+    out = img.astype(np.float32)
+    out[30:110, 140:180] = out[30:110, 140:180] * 0.3 + np.float32(170) * 0.7
+    return out.astype(np.uint8)
+
+
+def test_a_plume_resting_at_its_own_grey_still_asks_for_focus() -> None:
+    """Its pixels rested at the background's look before it rose: it is no ghost of the
+    first picture, although it now rests at another look (seen a key frame a second)."""
+    rng = np.random.default_rng(10)
+    detector = SmokeDetector()
+    for i in range(-5, 5):  # watched for 10 s: past the warm-up
+        detector.screen(wall(rng), float(i))
+    scores = [detector.screen(opaque_plume(wall(rng)), float(t)) for t in range(5, 10)]
+    # At 9 s it has kept still for 3 s and rests at its own grey (like anything that
+    # rests, it is healed into the background soon after).
+    assert scores[-1] >= SCREEN_HIT
+
+
+def test_the_ghost_of_a_grey_car_in_the_first_picture_does_not_ask_for_focus() -> None:
+    """The bare wall where it stood never rested at the background's look."""
+    rng = np.random.default_rng(11)
+    detector = SmokeDetector()
+    detector.screen(grey_car(wall(rng), 100), -6.0)
+    scores = [detector.screen(wall(rng), float(t)) for t in range(-5, 12)]
+    assert max(scores) < SCREEN_HIT
+
+
+def night(rng: np.random.Generator) -> Frame:
+    """A dark sky over dark walls, and a road lit by sodium lamps."""
+    img = np.full((H, W, 3), (24, 12, 10), np.uint8)
+    img[60:100, :] = (34, 30, 30)
+    img[100:170] = (60, 90, 110)
+    noise = rng.integers(-2, 3, img.shape)
+    return np.clip(img.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+
+
+def test_a_lit_plume_over_a_dark_night_sky_brings_no_new_edges_there() -> None:
+    """Over a dark background anything lit brings its own outline, smoke too: there new
+    edges are not held against it (they kept night plumes from being confirmed for
+    seconds); over the lamp-lit road a grey car's outline still counts."""
+    rng = np.random.default_rng(12)
+    detector = SmokeDetector()
+    for i in range(-5, 5):  # watched for 10 s: past the warm-up
+        detector.screen(night(rng), float(i))
+    t = 5.2
+    detector.confirm(grey_car(rising_plume(night(rng), t), 100), t)
+    gains = detector._gains[-1]
+    assert not gains[:30].any()  # the plume over the night sky (working picture rows)
+    assert gains[65:85, 50:80].any()  # the car's outline over the lit road
