@@ -190,7 +190,8 @@ class CameraSession:
         # own frame threads (cores + 1 per stream) would cost hundreds of threads and their
         # frame buffers at county scale for nothing.
         patrol.thread_count = 1
-        patrol.options = dict(PATROL_DECODING)
+        if not self._continuous:  # a camera that never patrols sees no shortcut picture
+            patrol.options = dict(PATROL_DECODING)
         focus: VideoCodecContext | None = None
         paced = self._policy.pace_files and not _is_network(self._url)
         rate = self.rate = float(stream.average_rate or stream.guessed_rate or 25)
