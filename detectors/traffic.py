@@ -29,7 +29,7 @@ from detectors.lane_counts import LaneLineCounter
 from detectors.model import Finding
 from detectors.static_objects import DualBackground
 from detectors.tracks import Blob, CentroidTracker, Point, Track, crosses
-from detectors.wrong_way import LaneState, lane_of, runs_against, tracks_against
+from detectors.wrong_way import LaneState, WrongWay, lane_of
 
 Mask = npt.NDArray[np.bool_]
 
@@ -94,6 +94,7 @@ class TrafficDetector:
         self._mog.setShadowThreshold(0.6)
         self._tracker: CentroidTracker | None = None
         self._lanes: list[LaneState] = []
+        self._wrong_way_watch = WrongWay(self._lanes, self.params, (0, 0))
         self._no_parking: list[tuple[Zone, Mask]] = []
         self._lane_counters: list[tuple[str, LaneState, LaneLineCounter]] = []
         self._frames = 0
@@ -119,6 +120,7 @@ class TrafficDetector:
                 lane.runs = LaneLineCounter(lane.mask, unit, (float(xs.mean()), float(ys.mean())))
             self._lanes.append(lane)
         self._no_parking = [(z, z.mask(w, h)) for z in self.config.zones_of("no_parking")]
+        self._wrong_way_watch = WrongWay(self._lanes, self.params, self._size)
         for line in self.config.lines:
             for lane in self._lanes:
                 crossing = _crossing(line.points, lane.mask)
@@ -244,11 +246,11 @@ class TrafficDetector:
                     self.counts[line.name] += 1
 
     def _wrong_way(self, seen: list[Track], dt: float, t: float) -> None:
-        for box, lane, speed in tracks_against(self._lanes, seen, dt, t, self.params, self._size):
+        for box, lane, speed in self._wrong_way_watch.tracks_against(seen, dt, t):
             self._report_wrong_way(box, lane, speed)
 
     def _wrong_way_runs(self, moving: Mask, dt: float, t: float) -> None:
-        for box, lane, speed in runs_against(self._lanes, moving, dt, t, self.params, self._size):
+        for box, lane, speed in self._wrong_way_watch.runs_against(moving, dt, t):
             self._report_wrong_way(box, lane, speed)
 
     def _report_wrong_way(

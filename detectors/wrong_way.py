@@ -55,81 +55,79 @@ def lane_of(lanes: list[LaneState], track: Track) -> LaneState | None:
     return None
 
 
-def tracks_against(
-    lanes: list[LaneState],
-    seen: list[Track],
-    dt: float,
-    t: float,
-    params: "TrafficParams",
-    size: tuple[int, int],
-) -> list[Against]:
-    """The tracks found going the wrong way in this frame (each once)."""
-    w = size[0]
-    found = []
-    for track in seen:
-        lane = lane_of(lanes, track)
-        if lane is None or lane.unit is None or "wrong_way" in track.reported:
-            continue
-        if lane.runs is not None and not _centred(lane.runs.across_at(*track.position), params):
-            continue  # the next lane's vehicle, reaching over the border
-        vx, vy = track.velocity(1.0)
-        speed = float(np.hypot(vx, vy))
-        against = speed >= params.min_speed * w and (
-            (vx * lane.unit[0] + vy * lane.unit[1]) / speed < -0.5
-        )
-        track.against_s = track.against_s + dt if against else 0.0
-        if track.against_s < params.wrong_way_s or not _travelled_against(track, lane, params, w):
-            continue
-        track.reported.add("wrong_way")
-        if t - lane.wrong_way_at < params.clear_s:
-            continue  # already reported from the lane's runs
-        lane.wrong_way_at = t
-        found.append((track.box, lane, round(speed / w, 3)))
-    return found
+class WrongWay:
+    """The wrong-way watch over one camera's lanes (``size``: the working picture's)."""
 
+    def __init__(
+        self, lanes: list[LaneState], params: "TrafficParams", size: tuple[int, int]
+    ) -> None:
+        self.lanes = lanes
+        self.params = params
+        self.width = size[0]
 
-def runs_against(
-    lanes: list[LaneState],
-    moving: Mask,
-    dt: float,
-    t: float,
-    params: "TrafficParams",
-    size: tuple[int, int],
-) -> list[Against]:
-    """The runs along the lanes found going the wrong way in this frame (each once)."""
-    w = size[0]
-    found = []
-    for lane in lanes:
-        if lane.runs is None:
-            continue
-        for run in lane.runs.runs:
-            if run.reported:
+    def tracks_against(self, seen: list[Track], dt: float, t: float) -> list[Against]:
+        """The tracks found going the wrong way in this frame (each once)."""
+        params, w = self.params, self.width
+        found = []
+        for track in seen:
+            lane = lane_of(self.lanes, track)
+            if lane is None or lane.unit is None or "wrong_way" in track.reported:
                 continue
-            # Every recent step against the lane: a run whose centre jumps back as a
-            # queue's vehicles merge and split moves on with the lane in between.
-            centres = [c for _, c in run.history[-6:]]
-            steady = all(b - a <= 1.0 for a, b in pairwise(centres))
-            # A vehicle moved by one end of a run it shares (a queue) moves back when
-            # a car joins the queue behind it, not by itself.
-            steady = steady and t - run.shared_at > params.wrong_way_s
-            against = steady and run.velocity <= -params.min_speed * w
-            if against and run.against_s == 0.0:
-                # From where it turned: a run that followed a car one way and then the
-                # wrong-way car it met (their stretches merged) starts over there.
-                run.against_from = run.history[-2][1] if len(run.history) > 1 else run.centre
-            run.against_s = run.against_s + dt if against else 0.0
-            if run.against_s < params.wrong_way_s:
-                continue
-            if run.against_from - run.centre < params.wrong_way_travel * w:
-                continue
-            if not _centred(lane.runs.across_of(run, moving), params):
+            if lane.runs is not None and not _centred(lane.runs.across_at(*track.position), params):
                 continue  # the next lane's vehicle, reaching over the border
-            run.reported = True
+            vx, vy = track.velocity(1.0)
+            speed = float(np.hypot(vx, vy))
+            against = speed >= params.min_speed * w and (
+                (vx * lane.unit[0] + vy * lane.unit[1]) / speed < -0.5
+            )
+            track.against_s = track.against_s + dt if against else 0.0
+            if track.against_s < params.wrong_way_s or not _travelled_against(
+                track, lane, params, w
+            ):
+                continue
+            track.reported.add("wrong_way")
             if t - lane.wrong_way_at < params.clear_s:
-                continue  # the blob tracker reported this car already
+                continue  # already reported from the lane's runs
             lane.wrong_way_at = t
-            found.append((lane.runs.box_of(run), lane, round(-run.velocity / w, 3)))
-    return found
+            found.append((track.box, lane, round(speed / w, 3)))
+        return found
+
+    def runs_against(self, moving: Mask, dt: float, t: float) -> list[Against]:
+        """The runs along the lanes found going the wrong way in this frame (each once)."""
+        params, w = self.params, self.width
+        found = []
+        for lane in self.lanes:
+            if lane.runs is None:
+                continue
+            for run in lane.runs.runs:
+                if run.reported:
+                    continue
+                # Every recent step against the lane: a run whose centre jumps back as a
+                # queue's vehicles merge and split moves on with the lane in between.
+                centres = [c for _, c in run.history[-6:]]
+                steady = all(b - a <= 1.0 for a, b in pairwise(centres))
+                # A vehicle moved by one end of a run it shares (a queue) moves back when
+                # a car joins the queue behind it, not by itself.
+                steady = steady and t - run.shared_at > params.wrong_way_s
+                against = steady and run.velocity <= -params.min_speed * w
+                if against and run.against_s == 0.0:
+                    # From where it turned: a run that followed a car one way and then the
+                    # wrong-way car it met (their stretches merged) starts over there.
+                    history = run.history
+                    run.against_from = history[-2][1] if len(history) > 1 else run.centre
+                run.against_s = run.against_s + dt if against else 0.0
+                if run.against_s < params.wrong_way_s:
+                    continue
+                if run.against_from - run.centre < params.wrong_way_travel * w:
+                    continue
+                if not _centred(lane.runs.across_of(run, moving), params):
+                    continue  # the next lane's vehicle, reaching over the border
+                run.reported = True
+                if t - lane.wrong_way_at < params.clear_s:
+                    continue  # the blob tracker reported this car already
+                lane.wrong_way_at = t
+                found.append((lane.runs.box_of(run), lane, round(-run.velocity / w, 3)))
+        return found
 
 
 def _centred(across: float | None, params: "TrafficParams") -> bool:
