@@ -38,7 +38,7 @@ from incidents.schema import incidents
 from simulator.clips import Scene, ensure_clip
 from simulator.ports import free_port
 from simulator.rtsp import RtspSimulator
-from tianwang.bench_ingest import FPS, GOP, SIZE
+from tianwang.bench_ingest_clients import FPS, GOP, SIZE
 from tianwang.local_workers import die_with_parent, worker_count
 from tianwang.migrate import upgrade
 from tianwang.process_usage import resources, tree_cpu_s
