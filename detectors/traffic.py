@@ -94,7 +94,7 @@ class TrafficDetector:
         self._mog.setShadowThreshold(0.6)
         self._tracker: CentroidTracker | None = None
         self._lanes: list[LaneState] = []
-        self._wrong_way_watch = WrongWay(self._lanes, self.params, (0, 0))
+        self._wrong_way_watch = WrongWay(self._lanes, self.params)
         self._no_parking: list[tuple[Zone, Mask]] = []
         self._lane_counters: list[tuple[str, LaneState, LaneLineCounter]] = []
         self._frames = 0
@@ -120,7 +120,6 @@ class TrafficDetector:
                 lane.runs = LaneLineCounter(lane.mask, unit, (float(xs.mean()), float(ys.mean())))
             self._lanes.append(lane)
         self._no_parking = [(z, z.mask(w, h)) for z in self.config.zones_of("no_parking")]
-        self._wrong_way_watch = WrongWay(self._lanes, self.params, self._size)
         for line in self.config.lines:
             for lane in self._lanes:
                 crossing = _crossing(line.points, lane.mask)

@@ -56,14 +56,17 @@ def lane_of(lanes: list[LaneState], track: Track) -> LaneState | None:
 
 
 class WrongWay:
-    """The wrong-way watch over one camera's lanes (``size``: the working picture's)."""
+    """The wrong-way watch over one camera's lanes (the list is shared with the traffic
+    detector, which fills it once it knows the picture's size)."""
 
-    def __init__(
-        self, lanes: list[LaneState], params: "TrafficParams", size: tuple[int, int]
-    ) -> None:
+    def __init__(self, lanes: list[LaneState], params: "TrafficParams") -> None:
         self.lanes = lanes
         self.params = params
-        self.width = size[0]
+
+    @property
+    def width(self) -> int:
+        """The working picture's width (the lanes' masks are drawn at its size)."""
+        return self.lanes[0].mask.shape[1] if self.lanes else 0
 
     def tracks_against(self, seen: list[Track], dt: float, t: float) -> list[Against]:
         """The tracks found going the wrong way in this frame (each once)."""

@@ -17,23 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from camera_registry.places import Place, places_of
 from incidents.engine import ACTIVE_STATUSES
-from incidents.lifecycle import allowed
+from incidents.lifecycle import TransitionRefused, step
 from incidents.schema import incidents
-from incidents.versions import Publication, change_version
+from incidents.versions import Publication
 
 log = logging.getLogger(__name__)
 
 PLACE_PREFIX = "camera:"
 CHUNK = 25
 """Incidents resolved in one transaction, at most."""
-
-
-async def resolve_camera_health(
-    engine: AsyncEngine, camera_id: str, keep: str | None, note: str, pub: Publication
-) -> None:
-    """Resolve every active ``camera.*`` incident of ``camera_id`` but the ``keep`` type,
-    as tianwang, with ``note``; a failure is logged, never raised."""
-    await resolve_cameras_health(engine, {camera_id: (keep, note)}, pub)
 
 
 async def resolve_cameras_health(
@@ -76,28 +68,24 @@ async def _resolve(
     pub: Publication,
 ) -> int:
     """Resolve ``found`` (incident, type, camera) in one transaction; how many were."""
-    t = incidents.c
     now = datetime.now(UTC)
     resolved = 0
     async with engine.begin() as conn:
         for incident_id, itype, camera_id in found:
-            current = (
-                await conn.execute(sa.select(t.status).where(t.id == incident_id).with_for_update())
-            ).one()
-            if not allowed(current.status, "resolved"):
-                continue  # an operator closed it meanwhile
             note = cameras[camera_id][1]
-            changes = {"status": "resolved", "status_changed_at": now, "closed_at": now}
-            await change_version(
-                conn,
-                incident_id,
-                changes,
-                places.get(camera_id),
-                pub,
-                now,
-                actor="tianwang",
-                note=note,
-            )
+            try:
+                await step(
+                    conn,
+                    incident_id,
+                    "resolved",
+                    places.get(camera_id),
+                    pub,
+                    now,
+                    actor="tianwang",
+                    note=note,
+                )
+            except TransitionRefused:
+                continue  # an operator closed it meanwhile
             resolved += 1
             log.info("incident %s (%s) resolved: %s", incident_id, itype, note)
     return resolved

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from camera_registry.places import place_of
+from camera_registry.places import Place, place_of
 from incidents.schema import incident_transitions, incidents
 from incidents.versions import Publication, change_version
 
@@ -65,23 +65,36 @@ async def transition(
     if row is None:
         raise IncidentNotFound(f"no incident {incident_id}")
     place = await place_of(engine, row.source_kind, row.source_id)
-    now = datetime.now(UTC)
     async with engine.begin() as conn:
-        current = (
-            await conn.execute(
-                sa.select(incidents.c.status).where(incidents.c.id == incident_id).with_for_update()
-            )
-        ).one()
-        if not allowed(current.status, to):
-            raise TransitionRefused(
-                f"incident {incident_id} is {current.status}: cannot become {to}"
-            )
-        changes: dict[str, Any] = {"status": to, "status_changed_at": now}
-        if to in CLOSED:
-            changes["closed_at"] = now
-        return await change_version(
-            conn, incident_id, changes, place, pub, now, actor=actor, note=note
+        return await step(
+            conn, incident_id, to, place, pub, datetime.now(UTC), actor=actor, note=note
         )
+
+
+async def step(
+    conn: AsyncConnection,
+    incident_id: str,
+    to: Status,
+    place: Place | None,
+    pub: Publication,
+    now: datetime,
+    *,
+    actor: str,
+    note: str | None,
+) -> Any:
+    """In ``conn``'s transaction: move an incident at ``place`` to ``to`` as its next
+    version; returns the updated row, raises TransitionRefused if the lifecycle forbids it."""
+    current = (
+        await conn.execute(
+            sa.select(incidents.c.status).where(incidents.c.id == incident_id).with_for_update()
+        )
+    ).one()
+    if not allowed(current.status, to):
+        raise TransitionRefused(f"incident {incident_id} is {current.status}: cannot become {to}")
+    changes: dict[str, Any] = {"status": to, "status_changed_at": now}
+    if to in CLOSED:
+        changes["closed_at"] = now
+    return await change_version(conn, incident_id, changes, place, pub, now, actor=actor, note=note)
 
 
 async def history(engine: AsyncEngine, incident_id: str) -> list[Transition]:

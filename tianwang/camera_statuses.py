@@ -129,7 +129,7 @@ class CameraStatuses:
                 change.status,
                 f" ({change.reason})" if change.reason else "",
             )
-        # What recovered ends its other health incidents, in one transaction for the batch.
+        # What recovered ends its other health incidents, found and resolved as a batch.
         await resolve_cameras_health(
             self._engine,
             {c.camera_id: _kept(c.status) for c in changed if c.status != "offline"},
