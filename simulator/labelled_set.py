@@ -30,7 +30,9 @@ import av
 
 from simulator.street_scene import StreetScene, StreetSpec, line_count
 
-RENDER_VERSION = 1
+RENDER_VERSION = 2
+"""2: a car that found its lane's end blocked no longer breaks the chain of followers (the
+car after it drove through the queue, two cars in one place that no picture can tell apart)."""
 
 
 @dataclass(frozen=True)

@@ -226,7 +226,10 @@ def _car(
 
 
 def _lane_traffic(spec: StreetSpec, rng: np.random.Generator, count: int, lane: int) -> list[Car]:
-    """Cars of one lane arriving at random, each following the one ahead."""
+    """Cars of one lane arriving at random, each following the one ahead. A car arriving
+    while the one ahead still blocks the lane's end never drives in, and is no one's car
+    ahead: the next would drive through the queue (two cars in one place, counted twice by
+    the truth and seen once in any picture)."""
     w, h = spec.size
     dt = 1.0 / spec.fps
     heading = -1 if lane == 0 else 1
@@ -261,7 +264,8 @@ def _lane_traffic(spec: StreetSpec, rng: np.random.Generator, count: int, lane: 
             if x > w + 1 or x + car.length < -1:
                 break
             car.x[i], car.visible[i] = x, True
-        cars.append(car)
+        if car.visible.any():  # one that found the lane's end blocked never drove in
+            cars.append(car)
     return cars
 
 
