@@ -7,9 +7,10 @@ lane the travel axis is known, so each frame's foreground is folded onto that ax
 share of the lane's pixels that are foreground at each position along it). Vehicles are
 runs of that profile, separated by any gap of road, which keeps a queue's cars apart;
 runs shorter than a vehicle (a tail light, a walker's foot) are ignored. Runs are
-tracked along the axis from frame to frame; a track is counted once when its centre has
-been at least ``margin`` on one side of the line and then ``margin`` on the other
-(hysteresis: a vehicle that stops on the line is counted once, not each time it shivers).
+tracked along the axis from frame to frame; a track is counted once, when its centre,
+after having been at least ``margin`` on one side of the line, passes the line (hysteresis:
+a vehicle first seen on the line is not counted until it has been clear of it; one that
+stops on the line is counted once, not each time it shivers).
 A vehicle is rigid: when followers merge into one run, each keeps its own length and is
 moved by the end of the run that belongs to it (the first by the front, the last by the
 rear), so neither is lost and no centre jumps across the line.
@@ -51,7 +52,7 @@ class ProfileParams:
     gate: float = 0.1
     """Largest move of a run between analysed frames."""
     margin: float = 0.015
-    """How far past the line a run's centre must be, on each side, to count."""
+    """How far before the line a run's centre must have been to count when it passes it."""
     max_misses: int = 2
     vehicle_length: float = 0.1
     """Shortest whole vehicle: a shorter run riding with a longer one is a piece of it."""
@@ -286,11 +287,14 @@ class LaneLineCounter:
         run.velocity = (centre - c0) / (t - t0) if t > t0 else 0.0
         run.centre, run.start, run.end, run.t, run.misses = centre, s0, s1, t, 0
         side = self._side(centre)
-        if side == 0:
-            return
-        if run.side != 0 and side != run.side and not run.counted:
+        if run.side != 0 and not run.counted and (centre - self.line_at) * run.side < 0:
+            # Counted where its centre passes the line, as a labeller would count it, not
+            # ``margin`` past it: a car crossing in the last moments of a clip (or of a
+            # camera's focus) is counted, and a counted run is never counted again anyway.
             run.crossed = True
-        run.side = side
+            side = side or -run.side
+        if side != 0:
+            run.side = side
 
     def _rides_with_vehicle(self, run: _Run) -> bool:
         """On a dark road, the run is a piece of a vehicle next to it at the same speed:
@@ -322,7 +326,13 @@ class LaneLineCounter:
 
 
 def _recent_speed(run: _Run) -> float:
-    """Speed over the last two steps: a run's velocity over its history jumps when a piece
-    splits off it (its centre moves by half the piece), the last steps are past that."""
-    (t0, c0), (t1, c1) = run.history[-3 if len(run.history) > 2 else 0], run.history[-1]
-    return (c1 - c0) / (t1 - t0) if t1 > t0 else 0.0
+    """Median speed of the steps in its history: one step jumps when a piece splits off the
+    run (its centre moves by half the piece), when the run grows by a piece or when a faint
+    end flickers, and a short piece's few pixels make that a large share of its speed; the
+    median of the steps around it does not jump (the mean over the steps does)."""
+    steps = [
+        (c1 - c0) / (t1 - t0)
+        for (t0, c0), (t1, c1) in zip(run.history, run.history[1:], strict=False)
+        if t1 > t0
+    ]
+    return float(np.median(steps)) if steps else 0.0

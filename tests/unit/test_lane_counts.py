@@ -121,3 +121,25 @@ def test_by_daylight_a_short_run_riding_close_behind_a_car_is_a_car_of_its_own()
         # a grey car on a grey road seen in part, close behind another at its speed
         lane.update(foreground((body + 52, body + 92), (body, body + 24)), 0.2 * k)
     assert lane.count == 2
+
+
+def test_a_car_whose_centre_passes_the_line_in_the_last_frame_is_counted() -> None:
+    lane = counter()
+    for k in range(12):
+        back = 10 * k + 22  # the last frame has its centre 2 pixels past the line
+        lane.update(foreground((back, back + 40)), 0.2 * k)
+    assert lane.count == 1
+
+
+def test_a_dark_body_seen_again_in_part_behind_its_counted_light_cone_is_not_counted() -> None:
+    # Stretches of a dark car at night (dev seed 80000, fire at night): one run, then the
+    # cone (counted) and the body apart; the body shrinks to its front, is lost for two
+    # frames and comes back in part: two of its steps are far from the car's speed.
+    frames = [[(3 + 8 * k, 105 + 8 * k)] for k in range(11)]
+    frames += [[(137, 192), (91, 134)], [(145, 200), (97, 140)], [(158, 208), (121, 148)]]
+    frames += [[(166, 216)], [(174, 224)]]
+    frames += [[(181 + 8 * k, 231 + 8 * k), (147 + 8 * k, 174 + 8 * k)] for k in range(8)]
+    lane = counter()
+    for k, stretches in enumerate(frames):
+        lane.update(foreground(*stretches), 0.2 * k, dark=True)
+    assert lane.count == 1
