@@ -47,6 +47,10 @@ class StaticParams:
     background, where almost every pixel is still)."""
     adapt_every_s: float = 1.0
     """How often the threshold follows the picture's contrast and noise."""
+    weak_share: float = 0.5
+    """A static object's outline is traced down to this share of the threshold from its
+    strong pixels (hysteresis): a grey car on a grey kerb differs from it by some 20 on a
+    clear day, so only its windows and wheels pass 28, in pieces too small for a car."""
     min_static_s: float = 2.0
     """A candidate object has been static at least this long."""
     max_hold_s: float = 600.0
@@ -78,9 +82,11 @@ class DualBackground:
         """Pixels that differ from the short-term background in the last update."""
         self.changed: Mask | None = None
         """Pixels that differ from the long-term background in the last update."""
+        self.weak_static: Mask | None = None
+        """Pixels static-new at ``weak_share`` of the threshold in the last update."""
         self._last_t: float | None = None
         self._image: FloatImage | None = None
-        self._labelled: tuple[tuple[float | None, float], int, Any, Any, Any] | None = None
+        self._labelled: tuple[tuple[float | None, float, bool], int, Any, Any, Any] | None = None
         """The last labelling of static pixels, for one update and one least age."""
         self.threshold = self.params.threshold
         """The foreground threshold of the picture as it is now (see ``adapted_threshold``)."""
@@ -124,6 +130,8 @@ class DualBackground:
         changed = diff_long > self.threshold
         moving = diff_short > self.threshold
         static = changed & ~moving
+        weak = p.weak_share * self.threshold
+        self.weak_static = (diff_long > weak) & ~(diff_short > weak)
         evidence = self.evidence
         evidence += np.float32(dt) * static
         evidence *= changed
@@ -140,22 +148,30 @@ class DualBackground:
         self.moving, self.changed = moving, changed
         return image
 
-    def objects(self, min_area: int, min_age_s: float | None = None) -> list[StaticObject]:
-        """Static regions of at least ``min_area`` working pixels."""
+    def objects(
+        self, min_area: int, min_age_s: float | None = None, traced: bool = False
+    ) -> list[StaticObject]:
+        """Static regions of at least ``min_area`` working pixels.
+
+        ``traced``: each region is traced from its static pixels on through the weakly
+        static ones (hysteresis, ``weak_share``), as a vehicle's uniform body needs; at
+        least a quarter of ``min_area`` must be static at the full threshold. Not for small
+        objects: a slow change of light joins their few pixels to a large weak region.
+        """
         if self.evidence is None:
             return []
         min_age = self.params.min_static_s if min_age_s is None else min_age_s
-        key = (self._last_t, min_age)
+        key = (self._last_t, min_age, traced)
+        strong = self.evidence >= min_age
         if self._labelled is None or self._labelled[0] != key:
+            grown = strong | self.weak_static if traced and self.weak_static is not None else strong
             candidate = np.asarray(
                 cv2.morphologyEx(
-                    (self.evidence >= min_age).astype(np.uint8),
-                    cv2.MORPH_CLOSE,
-                    np.ones((5, 5), np.uint8),
+                    grown.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8)
                 ),
                 dtype=np.uint8,
             )
-            # Parking and dumping both ask every frame: label the picture once.
+            # Parking and dumping both ask every frame: label the picture once for each.
             self._labelled = (key, *cv2.connectedComponentsWithStats(candidate, connectivity=8))
         _, count, labels, stats, _ = self._labelled
         found = []
@@ -164,6 +180,8 @@ class DualBackground:
             if area < min_area:
                 continue
             region = labels == label
+            if traced and int((strong & region).sum()) < min_area // 4:
+                continue  # weak pixels alone are light and noise, not an object
             ages = self.evidence[region]
             found.append(
                 StaticObject(

@@ -302,7 +302,7 @@ class TrafficDetector:
             return
         w, h = self._size
         min_area = int(self.params.min_vehicle_area * w * h)
-        for obj in self.background.objects(min_area):
+        for obj in self.background.objects(min_area, traced=True):
             for zone, mask in self._no_parking:
                 inside = int((obj.mask & mask).sum())
                 if inside < 0.5 * obj.area or obj.age_s < zone.dwell:

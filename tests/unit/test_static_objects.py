@@ -108,6 +108,38 @@ def test_a_grey_car_parked_on_a_grey_kerb_in_rain_is_illegal_parking() -> None:
     assert found[0].zone == "kerb"
 
 
+def grey_car(img: Frame, x: int = 200, y: int = 153) -> Frame:
+    """A grey car on a clear day's pale kerb (150): its body 21 grey levels darker, under
+    the threshold of 28; only its dark windows and wheels stand out."""
+    img = box(img, x, y, 60, 22, (129, 129, 131))
+    img = box(img, x + 10, y + 2, 40, 5, (60, 70, 80))  # windows
+    for wheel in (x + 6, x + 44):
+        img = box(img, wheel, y + 17, 10, 7, (20, 20, 20))
+    return img
+
+
+def test_a_grey_car_parked_on_a_pale_kerb_on_a_clear_day_is_one_vehicle() -> None:
+    # Traced from its windows and wheels through its body: one car, not three small pieces.
+    rng = np.random.default_rng(10)
+    frames = [street(rng) for _ in range(10)]
+    frames += [grey_car(street(rng)) for _ in range(60)]
+    found = run(TrafficDetector(config()), frames)
+    assert [f.kind for f in found] == ["traffic.illegal_parking"]
+    assert found[0].box is not None and found[0].box[2] * W >= 55  # the whole car's width
+
+
+def test_a_pale_kerb_alone_is_no_parking_as_the_light_drifts() -> None:
+    # The kerb darkens by 16 grey levels over a slow cloud: weakly static everywhere, but
+    # with nothing strong to trace from it is no vehicle.
+    rng = np.random.default_rng(11)
+    frames = [street(rng) for _ in range(10)]
+    for i in range(60):
+        img = street(rng)
+        img[int(H * 0.85) :] = np.clip(img[int(H * 0.85) :].astype(np.int16) - i * 16 // 60, 0, 255)
+        frames.append(img)
+    assert run(TrafficDetector(config()), frames) == []
+
+
 def test_rain_alone_is_neither_parking_nor_dumping() -> None:
     rng = np.random.default_rng(5)
     frames = [rainy_street(rng) for _ in range(int(20 * FPS))]
