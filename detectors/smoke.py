@@ -136,6 +136,9 @@ class SmokeDetector:
         self._rests = PixelRests(self.params.min_change)
         self._sweeps: deque[FloatImage] = deque(maxlen=n)
         self._last_look: tuple[float, npt.NDArray[np.uint8]] | None = None
+        self.watching = False
+        """The last focus window held an upright persistent grey region of at least half
+        the area that confirms: a plume still growing (``CameraSession`` holds focus)."""
 
     def _working(self, frame: Frame) -> FloatImage:
         return np.asarray(shrink(frame, self.params.width), dtype=np.float32)
@@ -316,6 +319,8 @@ class SmokeDetector:
         persistent = (stack.mean(axis=0) >= 0.4).astype(np.uint8)
         assert self._contrasts is not None
         count, labels, stats, _ = cv2.connectedComponentsWithStats(persistent, connectivity=8)
+        upright = stats[1:, cv2.CC_STAT_HEIGHT] >= p.min_aspect * stats[1:, cv2.CC_STAT_WIDTH]
+        self.watching = bool((stats[1:, cv2.CC_STAT_AREA][upright] >= min_area / 2).any())
         gains = list(self._gains)[-n:]
         throughs = list(self._throughs)[-n:]
         times = list(self._times)[-n:]
@@ -390,3 +395,4 @@ class SmokeDetector:
         self._throughs.clear()
         self._sweeps.clear()
         self._last_look = None
+        self.watching = False

@@ -65,6 +65,9 @@ class SessionPolicy:
     """No packet for this long on an open stream: the worker ends the session (stalled)."""
 
 
+HOLD_FOCUS = 3.0
+"""A focus that a detector keeps ``watching`` lasts at most this many times ``focus_s``."""
+
 PATROL_DECODING = {"skip_loop_filter": "all", "flags2": "fast"}
 """Patrol's key frames go only to the screens and the health checks (pictures of 160 to 320
 pixels) and are no decoded frame's reference: H.264's deblocking filter is skipped (0.4 grey
@@ -298,6 +301,11 @@ class CameraSession:
                 self.focus_until = t + self._policy.focus_s
                 detector.reset()
                 self._on_finding(finding, np.ascontiguousarray(image))
+        if any(getattr(d, "watching", False) for d in self._detectors):
+            # Something is taking shape that the confirm step may yet confirm (a plume
+            # still growing): focus holds a little longer, up to HOLD_FOCUS times focus_s.
+            last = self._focus_started + HOLD_FOCUS * self._policy.focus_s
+            self.focus_until = max(self.focus_until, min(t + 1.0, last))
 
     def _leave_focus(self) -> None:
         if self._focused:

@@ -116,3 +116,50 @@ async def test_a_stream_that_stays_open_without_video_is_reopened_as_stalled(
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         sender.join(10)
+
+
+class HitsOnce:
+    """A screen that asks for focus at the first key frame, and a confirm that never finds
+    but may keep ``watching`` (a plume still growing)."""
+
+    continuous = False
+    kind = "smoke"
+
+    def __init__(self, watching: bool) -> None:
+        self.watching = watching
+        self._asked = False
+
+    def screen(self, frame: Frame, t: float) -> float:
+        asked, self._asked = self._asked, True
+        return 0.0 if asked else SCREEN_HIT
+
+    def confirm(self, frame: Frame, t: float) -> Finding | None:
+        return None
+
+    def reset(self) -> None:
+        pass
+
+
+def test_focus_holds_while_a_detector_is_watching_up_to_its_cap(clips: dict[Scene, Path]) -> None:
+    clip = clips[Scene.STREET]  # 10 s, 10 fps, a key frame every 10 frames
+
+    def run(policy: SessionPolicy, watching: bool) -> int:
+        session = CameraSession(
+            "cam-hold",
+            str(clip),
+            [HitsOnce(watching)],
+            policy,
+            lambda f, i: None,
+            threading.Event(),
+        )
+        assert session.run() == "eof"
+        return session.frames_decoded
+
+    # A raw H.264 file has no clock: read at the guessed 25 fps, the clip is 4 s of stream.
+    one_s = SessionPolicy(pace_files=False, focus_fps=5, focus_s=1)
+    plain, held = run(one_s, False), run(one_s, True)
+    # Focus from the first key frame for 1 s (ending at a key frame), then key frames only;
+    # watching holds it for up to HOLD_FOCUS (3) times as long: 3 s of the clip's 4.
+    assert 25 <= plain <= 45
+    assert 75 <= held <= 90
+    assert run(SessionPolicy(pace_files=False, focus_fps=5, focus_s=2), True) == 100
