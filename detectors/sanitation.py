@@ -169,8 +169,11 @@ class DumpingDetector:
         reach = max(7, round(self.params.window_reach * h))
         kernel = np.ones((2 * reach + 1, 15), np.uint8)
         near = cv2.dilate(obj.mask.astype(np.uint8), kernel).astype(bool)
-        standing = (evidence >= self.background.params.min_static_s) & self._road_mask
-        return int((standing & near & ~obj.mask).sum()) >= obj.area
+        standing = evidence >= self.background.params.min_static_s
+        if self.background.weak_static is not None:
+            # A grey car's body on a grey road at dusk stands below the full threshold.
+            standing = standing | self.background.weak_static
+        return int((standing & self._road_mask & near & ~obj.mask).sum()) >= obj.area
 
     def reset(self) -> None:
         """Nothing to forget: the backgrounds are the camera's, not the focus window's."""

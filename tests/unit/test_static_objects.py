@@ -187,3 +187,17 @@ def test_the_roof_of_a_queued_car_cut_off_by_its_windows_is_not_dumping() -> Non
 
     frames += [queued(street(rng)) for _ in range(int(14 * FPS))]
     assert run(DumpingDetector(config(sanitation_bottom=0.6)), frames) == []
+
+
+def test_the_roof_of_a_queued_car_as_grey_as_the_road_is_not_dumping() -> None:
+    # As above, but the body differs from the road by 20 grey levels, under the threshold
+    # of 28 (a grey car at dusk): it stands only weakly, which is enough to be a vehicle.
+    rng = np.random.default_rng(12)
+    frames = [street(rng) for _ in range(10)]
+
+    def queued(img: Frame) -> Frame:
+        img = box(img, 100, 95, 40, 4, (230, 230, 228))  # the roof, on the pavement's side
+        return box(img, 90, 106, 60, 20, (110, 110, 110))  # the body, in the lane
+
+    frames += [queued(street(rng)) for _ in range(int(14 * FPS))]
+    assert run(DumpingDetector(config(sanitation_bottom=0.6)), frames) == []
