@@ -3,7 +3,9 @@
 In *patrol* a camera decodes only key frames and calls ``screen``; a score at or above
 ``SCREEN_HIT`` asks for *focus*, where every frame at the detector's rate goes to
 ``confirm`` until it returns a Finding or the focus time runs out. A ``continuous``
-detector (traffic: counting lines, tracks) keeps its camera in focus for good.
+detector (traffic: counting lines, tracks) keeps its camera in focus for good. A detector
+may also have a ``watching`` attribute: while it is true (something takes shape that the
+confirm step may yet confirm), the camera's focus holds a while longer.
 
 ``t`` is seconds of stream time; calls come at irregular intervals (one key frame a second
 or two in patrol, ``focus_fps`` in focus), so time-dependent state must use ``t``, not
