@@ -10,7 +10,6 @@ amber beacon or a turn signal flashes the whole lamp on and off, a flame's bound
 dances around a core that stays lit.
 """
 
-import itertools
 from collections import deque
 from dataclasses import dataclass
 
@@ -58,11 +57,6 @@ class FireParams:
     """Most width / height of the region's box: flames rise, so a young fire stands about
     as tall as it is wide or taller; a band much wider than tall is the glow along a
     roofline at sunset, a lit strip of facade or a row of lamps."""
-    min_core_flicker: float = 0.6
-    """Least mean change of the white-hot core between focus frames (pixels that turn hot
-    or cool, over the core's size): a flame's core flickers (0.74 to 1.23 on every fire of
-    eight dev sets); a low sun's disc behind a roof stands still (0.41) while the dimming
-    sky around it moves the colour rules' global means."""
     min_area_ratio: float = 0.3
     """Least (smallest / largest) area of the region over the window: a flashing beacon
     goes dark between flashes, a burning flame never does."""
@@ -232,8 +226,6 @@ class FireDetector:
             hot = float(np.mean([h[filled].sum() for h in self._hot])) / float(region.sum())
             if not p.min_hot_share <= hot <= p.max_hot_share:
                 continue
-            if _core_flicker([h & filled for h in self._hot]) < p.min_core_flicker:
-                continue
             red_std = float(red_stack.std(axis=0)[region].mean())
             if red_std < p.min_red_std:
                 continue
@@ -281,15 +273,6 @@ def _filled(region: Mask) -> Mask:
     holes = flood == 0
     filled: Mask = (padded.astype(bool) | holes)[1:-1, 1:-1]
     return filled
-
-
-def _core_flicker(cores: list[Mask]) -> float:
-    """Mean share of a hot core's pixels that change between consecutive frames."""
-    changes = [
-        float((a ^ b).sum()) / max(1.0, (float(a.sum()) + float(b.sum())) / 2.0)
-        for a, b in itertools.pairwise(cores)
-    ]
-    return float(np.mean(changes)) if changes else 0.0
 
 
 def _flanked(hot: Mask, flame: Mask, reach: int = 3) -> Mask:
