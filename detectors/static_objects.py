@@ -87,7 +87,7 @@ class DualBackground:
         self._last_t: float | None = None
         self._image: FloatImage | None = None
         self._labelled: tuple[tuple[float | None, float, bool], int, Any, Any, Any] | None = None
-        """The last labelling of static pixels, for one update and one least age."""
+        """The last labelling of static pixels, for one update, one least age and traced or not."""
         self.threshold = self.params.threshold
         """The foreground threshold of the picture as it is now (see ``adapted_threshold``)."""
         self._adapted_t: float | None = None
