@@ -179,7 +179,7 @@ class SmokeDetector:
         dt = float(np.clip(t - (self._last_t if self._last_t is not None else t), 0.0, 5.0))
         ghost = self._rests.ghosts(image, dt, mask, bg)
         # A ghost's background is wrong: what rests there now is the background.
-        bg[ghost] = image[ghost]
+        cv2.copyTo(image, ghost.view(np.uint8), bg)
         mask &= ~ghost
         opened = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
         found: Mask = opened > 0

@@ -86,20 +86,21 @@ class PixelRests:
             self._rested = np.zeros(image.shape[:2], bool)
             self._previous = image
             return np.zeros(image.shape[:2], bool)
+        # Masked writes go through np.where and cv2.copyTo: numpy's boolean-index
+        # assignment costs 0.3-0.4 ms each on a 160x90 picture, the whole of the rest.
+        step, zero = np.float32(dt), np.float32(0.0)
         still = mean_abs_diff(image, self._previous) < STILL_CHANGE
         self._previous = image
-        self._still_s[still] += np.float32(dt)
-        self._still_s[~still] = 0.0
+        self._still_s = np.where(still, self._still_s + step, zero)
         at_rest = still & self._rested & (mean_abs_diff(image, self._rest) < REST_MATCH)
-        self._rest_s[at_rest] += np.float32(dt)
         new = still & ~at_rest & (self._still_s >= np.where(self._rested, NEW_REST_S, FIRST_REST_S))
-        self._rest_s[new] = np.float32(dt)
+        self._rest_s = np.where(new, step, np.where(at_rest, self._rest_s + step, self._rest_s))
         self._rested |= new
         # The look at rest follows slow light changes (a cloud shadow, dusk), but not at a
         # candidate that rested as the background looks: there thin smoke may be thickening
         # slowly.
         follow = (at_rest & (~candidates | self.off_rest)) | new
-        self._rest[follow] = image[follow]
+        cv2.copyTo(image, follow.view(np.uint8), self._rest)
         self.off_rest = mean_abs_diff(self._rest, background) >= self._min_change
         ghost: Mask = (at_rest | new) & (self._rest_s >= GHOST_S) & self.off_rest
         return ghost
