@@ -11,12 +11,16 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 import sqlalchemy as sa
 
 from camera_registry.leases import Lease, LeaseStore
 
 log = logging.getLogger(__name__)
+
+START_AT_ONCE = 8
+"""Cameras started at once (each start holds a database connection for a moment)."""
 
 Watch = Callable[[Lease], Awaitable[None]]
 Unwatch = Callable[[str], Awaitable[None]]
@@ -46,8 +50,13 @@ class LeaseKeeper:
         self.fenced = 0
         """Detections refused because their lease was lost (see ``admits``)."""
         self._renewed_at = time.monotonic()
+        self._starting: dict[str, asyncio.Task[None]] = {}
+        """Cameras claimed whose start (``watch``) has not finished."""
+        self._starts = asyncio.Semaphore(START_AT_ONCE)
+        self.steps: dict[str, float] = {}
+        """The last round's steps: seconds from its start to each step's end."""
         self.settled = asyncio.Event()
-        """Set once a round ended with this worker at its fair share."""
+        """Set once a round ended with this worker at its fair share, every camera started."""
 
     async def run(self) -> None:
         """Join the fleet, then one round every ``renew_s`` until cancelled."""
@@ -61,15 +70,31 @@ class LeaseKeeper:
                 # Bounded, so a hung database cannot keep the stale check below from running.
                 await asyncio.wait_for(self.round(), timeout=self.store.lease.total_seconds())
             except (sa.exc.SQLAlchemyError, OSError, TimeoutError) as exc:
-                log.error("leases: round failed (%s: %s)", type(exc).__name__, exc)
+                log.error(
+                    "leases: round failed (%s: %s) after %.1f s; steps done at %s",
+                    type(exc).__name__,
+                    exc,
+                    time.monotonic() - started,
+                    self.steps,
+                )
+            else:
+                if time.monotonic() - started > self._renew_s:
+                    log.warning(
+                        "leases: round took %.1f s (renew every %g s); steps done at %s",
+                        time.monotonic() - started,
+                        self._renew_s,
+                        self.steps,
+                    )
             await self._stop_if_stale()
             await asyncio.sleep(max(0.0, self._renew_s - (time.monotonic() - started)))
 
     async def round(self) -> None:
         """Renew, drop what was lost, then claim or give back towards the fair share."""
         started = time.monotonic()
+        self.steps = {}
         still = await self.store.renew(self.held.values())
         self._renewed_at = started
+        self._step_done("renew", started)
         lost = [c for c, lease in self.held.items() if still.get(c) != lease.epoch]
         for camera_id in lost:
             log.warning("leases: camera %s was taken from us", camera_id)
@@ -78,6 +103,7 @@ class LeaseKeeper:
         await self.store.release(strays)
         await self.store.heartbeat(self.fenced)
         target = await self.store.fair_share()
+        self._step_done("share", started)
         if len(self.held) > target:
             surplus = sorted(self.held)[-min(len(self.held) - target, self._step) :]
             given = [self.held[camera_id] for camera_id in surplus]
@@ -89,9 +115,36 @@ class LeaseKeeper:
             # round (and the renewals in it) from finishing within the lease time.
             for lease in await self.store.claim(min(target - len(self.held), self._claim_step)):
                 self.held[lease.camera_id] = lease
-                await self._watch(lease)
-        if len(self.held) == target:
+                self._start(lease)
+            self._step_done("claim", started)
+        if len(self.held) == target and not self._starting:
             self.settled.set()
+
+    def _start(self, lease: Lease) -> None:
+        """Start the camera of ``lease`` in a task of its own: the round goes on renewing.
+
+        Starting a camera reads the register and builds its detectors; fifty of them one
+        after the other took 3 to 10 s of a busy worker (each round trip waits for the GIL
+        behind the camera threads), and a round that waited on them overran the lease."""
+
+        async def start() -> None:
+            async with self._starts:
+                await self._watch(lease)
+
+        task = asyncio.create_task(start(), name=f"start camera {lease.camera_id}")
+        self._starting[lease.camera_id] = task
+        task.add_done_callback(partial(self._started, lease.camera_id))
+
+    def _started(self, camera_id: str, task: "asyncio.Task[None]") -> None:
+        if self._starting.get(camera_id) is task:
+            del self._starting[camera_id]
+        if not task.cancelled() and task.exception() is not None:
+            log.error("leases: camera %s did not start: %r", camera_id, task.exception())
+
+    def _step_done(self, step: str, started: float) -> None:
+        """Note when ``step`` of this round ended (seconds since ``started``); a round
+        that overran renew_s is logged with them."""
+        self.steps[step] = round(time.monotonic() - started, 2)
 
     async def admits(self, camera_id: str, epoch: int) -> bool:
         """Whether a detection of ``camera_id`` made under ``epoch`` may be recorded; a refusal
@@ -129,6 +182,10 @@ class LeaseKeeper:
     async def _stop_all(self, camera_ids: list[str], *, record: bool = True) -> None:
         """Stop these cameras here, all at once; with ``record``, their spans end now."""
         leases = [self.held.pop(camera_id) for camera_id in camera_ids]
+        starting = [t for c in camera_ids if (t := self._starting.pop(c, None)) is not None]
+        for task in starting:
+            task.cancel()  # before it registers the camera: nothing to stop then
+        await asyncio.gather(*starting, return_exceptions=True)
         await asyncio.gather(*(self._unwatch(camera_id) for camera_id in camera_ids))
         if record:
             for lease in leases:

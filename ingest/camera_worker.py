@@ -117,8 +117,8 @@ class CameraWorker:
         failures = 0
         if self.health is not None and self.health.reference_view is None:
             kept = await asyncio.to_thread(load_reference, self._snapshot_dir, self.camera_id)
-            if kept is not None:
-                self.health.set_reference(kept)
+            if kept is not None:  # its features found off the loop: ORB takes a while
+                await asyncio.to_thread(self.health.set_reference, kept)
         while True:
             started = time.monotonic()
             self._opened = False
@@ -231,14 +231,18 @@ class CameraWorker:
                 quiet_s = time.monotonic() - sessions[0].last_packet_at if sessions else 0.0
                 if not done.done() and quiet_s > self._policy.stall_s:
                     stop.set()
-                    await asyncio.to_thread(thread.join, self._policy.read_timeout_s + 1.0)
+                    await asyncio.wait([done], timeout=self._policy.read_timeout_s + 1.0)
                     raise StreamError("stalled", f"no video packet for {quiet_s:.0f} s")
             return await asyncio.shield(done)
         finally:
             stop.set()
             if not done.done():
-                # Cancelled: let the thread see `stop` (bounded by the read timeout).
-                await asyncio.to_thread(thread.join, self._policy.read_timeout_s + 1.0)
+                # Cancelled: let the thread see `stop` (bounded by the read timeout). Its end
+                # is awaited on `done`, not by a thread.join in the default executor: a
+                # county's worker stops a hundred cameras at once, and as many joins of up
+                # to read_timeout_s each filled the executor's few threads for minutes,
+                # while every camera starting meanwhile waited behind them.
+                await asyncio.wait([done], timeout=self._policy.read_timeout_s + 1.0)
 
     def _detection(self, finding: Finding, frame: Frame) -> Detection:
         """Runs in the session thread: store the snapshot, name the camera."""

@@ -197,6 +197,14 @@ def county(
     ] = 150,
     minutes: Annotated[float, typer.Option(min=0.1, help="Steady run before the outage.")] = 10,
     outage: Annotated[float, typer.Option(min=1, help="Seconds the RTSP server is down.")] = 60,
+    pg_admin_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Run on PostgreSQL: a database of the bench's own is made on this server "
+            "(e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/postgres) and dropped after. "
+            "Default: a SQLite file of its own."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Only the JSON line.")] = False,
     config: ConfigOption = None,
 ) -> None:
@@ -213,6 +221,7 @@ def county(
             minutes=minutes,
             outage_s=outage,
             progress=(lambda line: None) if as_json else typer.echo,
+            pg_admin_url=pg_admin_url,
         )
     )
     if not as_json:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine.url import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from camera_registry.camera_store import CameraFilter, list_cameras, set_stream_url
@@ -39,6 +40,7 @@ from simulator.clips import Scene, ensure_clip
 from simulator.ports import free_port
 from simulator.rtsp import RtspSimulator
 from tianwang.bench_ingest_clients import FPS, GOP, SIZE
+from tianwang.bench_scale import fresh_database
 from tianwang.local_workers import die_with_parent, worker_count
 from tianwang.migrate import upgrade
 from tianwang.process_usage import resources, tree_cpu_s
@@ -160,8 +162,29 @@ async def bench_county(
     minutes: float = 10.0,
     outage_s: float = 60.0,
     progress: Any = print,
+    pg_admin_url: str | None = None,
 ) -> dict[str, Any]:
-    """Run the scenario and return its figures."""
+    """Run the scenario and return its figures: on a SQLite file of its own, or on a
+    PostgreSQL database of its own made on the server of ``pg_admin_url`` and dropped after."""
+    async with contextlib.AsyncExitStack() as stack:
+        database_url = None
+        if pg_admin_url is not None:
+            database_url = await stack.enter_async_context(fresh_database(pg_admin_url))
+        figures = await _in_temp_dir(
+            settings, cameras, streaming, minutes, outage_s, progress, database_url
+        )
+        return {"database": "postgresql" if database_url else "sqlite", **figures}
+
+
+async def _in_temp_dir(
+    settings: Settings,
+    cameras: int,
+    streaming: int,
+    minutes: float,
+    outage_s: float,
+    progress: Any,
+    database_url: str | None,
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="tw-county-") as tmp:
         tag = uuid.uuid4().hex[:8]
         mqtt = settings.mqtt.model_copy(  # a broker shared with others: topics of our own
@@ -175,7 +198,7 @@ async def bench_county(
         run = settings.model_copy(
             update={
                 "data_dir": Path(tmp),
-                "database_url": f"sqlite+aiosqlite:///{Path(tmp) / 'county.db'}",
+                "database_url": database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'county.db'}",
                 "mqtt": mqtt,
             }
         )
@@ -229,7 +252,7 @@ async def _scenario(
             progress(
                 f"{len(ids)} cameras: {len(live)} streaming, {len(dead)} unreachable; "
                 f"tianwang serve pid {instance.pid}, "
-                f"{worker_count(settings.fleet.local_workers)} camera workers"
+                f"{worker_count(settings.fleet.local_workers, make_url(settings.resolved_database_url).get_backend_name())} camera workers"
             )
             started = time.monotonic()
             client0, server0 = tree_cpu_s(instance.pid), tree_cpu_s(rtsp.pid)
@@ -300,7 +323,10 @@ async def _scenario(
         "reconnect_cap_s": cap,
         "client_cpu_ms_per_stream_s": round(client_ms, 2),
         "server_cpu_ms_per_stream_s": round(server_ms, 2),
-        "camera_workers": worker_count(settings.fleet.local_workers),
+        "camera_workers": worker_count(
+            settings.fleet.local_workers,
+            make_url(settings.resolved_database_url).get_backend_name(),
+        ),
         **{f"{k}_before": v for k, v in before.items()},
         **{f"{k}_after": v for k, v in after.items()},
     }

@@ -1,4 +1,4 @@
-"""`tianwang serve` on one machine: one camera worker per core.
+"""`tianwang serve` on one machine: one camera worker per core (on PostgreSQL).
 
 Decoding and analysing run Python code between PyAV calls, so one process uses about one
 core. ``serve`` therefore starts ``count - 1`` extra ``tianwang worker`` processes beside
@@ -26,9 +26,19 @@ RESTART_AFTER_S = 2.0
 _PR_SET_PDEATHSIG = 1
 
 
-def worker_count(configured: int) -> int:
-    """How many camera worker processes in all: ``configured``, or one per core for 0."""
-    return configured if configured > 0 else max(1, len(os.sched_getaffinity(0)))
+def worker_count(configured: int, database: str) -> int:
+    """How many camera worker processes in all: ``configured``; for 0, one per core on
+    PostgreSQL and one on SQLite.
+
+    SQLite has one writer for every process. Two camera processes at county scale wrote
+    their statuses, incidents and leases through its busy handler, which polls: a writer
+    waiting behind the other process's long transactions lost the lock to it again and
+    again, a lease round waited past its lease and a recovery waited minutes on the lock
+    (`bench county`, session 7). One process holds the cameras alone, without leases.
+    """
+    if configured > 0:
+        return configured
+    return 1 if database == "sqlite" else max(1, len(os.sched_getaffinity(0)))
 
 
 def die_with_parent() -> None:

@@ -53,6 +53,7 @@ from tianwang.camera_detectors import session_policy as session_policy
 from tianwang.camera_statuses import CameraStatuses, StatusChange
 from tianwang.focus_relay import FocusRelay
 from tianwang.followed_sensors import FollowedSensors
+from tianwang.loop_lag import watch_loop_lag
 from tianwang.supervise import supervise
 
 log = logging.getLogger(__name__)
@@ -145,6 +146,7 @@ class Pipeline:
     async def __aenter__(self) -> "Pipeline":
         s = self.settings
         self._http = httpx.AsyncClient()
+        self._spawn("loop lag", watch_loop_lag)
         self._spawn("incidents", self._record_detections)
         self._spawn("camera statuses", self.statuses.run)
         if self.roles.publisher != "off":

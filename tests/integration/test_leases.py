@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from camera_registry.database import open_engine
-from camera_registry.lease_keeper import LeaseKeeper
+from camera_registry.lease_keeper import START_AT_ONCE, LeaseKeeper
 from camera_registry.lease_schema import camera_leases
 from camera_registry.leases import Lease, LeaseStore, overlapping_spans, ownership
 from config.settings import load_settings
@@ -214,6 +214,50 @@ async def test_a_worker_that_cannot_renew_stops_its_cameras_before_the_lease_exp
                 await asyncio.sleep(0.05)
         still_leased = await ownership(fleet, datetime.now(UTC))
         assert len(still_leased) == CAMERAS, "stopped before anyone else may claim the cameras"
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_slow_camera_starts_do_not_hold_up_renewal_and_a_start_given_up_never_runs(
+    fleet: AsyncEngine,
+) -> None:
+    """Starting a camera may take seconds on a busy worker: the round renews on meanwhile,
+    and a camera stopped before its start finished is never left running."""
+    release = asyncio.Event()
+    watching: set[str] = set()
+    asked: list[str] = []
+
+    async def watch(lease: Lease) -> None:
+        asked.append(lease.camera_id)
+        await release.wait()  # a start that takes longer than the lease itself
+        watching.add(lease.camera_id)
+
+    async def unwatch(camera_id: str) -> None:
+        watching.discard(camera_id)
+
+    keeper = LeaseKeeper(
+        LeaseStore(fleet, "a", capacity=1000, lease_s=2),
+        watch,
+        unwatch,
+        renew_s=0.5,
+        rebalance_step=10,
+        claim_step=CAMERAS,
+    )
+    task = asyncio.create_task(keeper.run())
+    try:
+        async with asyncio.timeout(10):
+            while len(asked) < START_AT_ONCE:  # the rest wait their turn to start
+                await asyncio.sleep(0.05)
+        await asyncio.sleep(3)  # longer than the lease: renewed all along, nothing stopped
+        assert len(keeper.held) == CAMERAS and not keeper.settled.is_set()
+        assert len(await ownership(fleet, datetime.now(UTC))) == CAMERAS
+        task.cancel()  # as the pipeline stops: the rounds end, then the keeper leaves
+        await asyncio.gather(task, return_exceptions=True)
+        await keeper.leave()  # gives up every camera while all starts still wait
+        release.set()
+        await asyncio.sleep(0.2)
+        assert watching == set(), "a start cancelled before it registered its camera"
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
