@@ -30,9 +30,11 @@ import av
 
 from simulator.street_scene import StreetScene, StreetSpec, line_count
 
-RENDER_VERSION = 2
+RENDER_VERSION = 3
 """2: a car that found its lane's end blocked no longer breaks the chain of followers (the
-car after it drove through the queue, two cars in one place that no picture can tell apart)."""
+car after it drove through the queue, two cars in one place that no picture can tell apart).
+3: the parking car drives in its lane's queue until it has pulled over: the cars behind it
+had driven through it, and it through the car ahead."""
 
 
 @dataclass(frozen=True)

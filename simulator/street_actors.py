@@ -46,6 +46,8 @@ class Car:
     bottom: Floats
     visible: npt.NDArray[np.bool_]
     role: str = "traffic"
+    parked_at: float | None = None
+    """Seconds at which the parking car came to rest at the kerb (None: it never did)."""
 
     def on(self, i: int) -> bool:
         """True when the car is in the picture in frame ``i``."""
@@ -158,7 +160,9 @@ def simulate(spec: StreetSpec, rng: np.random.Generator, count: int) -> Actors:
     """Trajectories of everything in the scene, frame by frame."""
     w, h = spec.size
     dt = 1.0 / spec.fps
-    cars = _lane_traffic(spec, rng, count, lane=0) + _lane_traffic(spec, rng, count, lane=1)
+    lane_a = _follow(spec, count, heading=-1, planned=_arrivals(spec, rng, lane=0))
+    lane_b = _arrivals(spec, rng, lane=1)  # moved below, with the parking car among them
+    cars = lane_a
     events: dict[str, tuple[float, float]] = {}
     if spec.wrong_way_at is not None:
         car = _car(rng, spec, heading=-1, bottom=0.855 * h, colour=PLAIN[int(rng.integers(4))])
@@ -167,11 +171,16 @@ def simulate(spec: StreetSpec, rng: np.random.Generator, count: int) -> Actors:
         cars.append(car)
         shown = np.nonzero(car.visible)[0]
         events["traffic.wrong_way"] = (shown[0] * dt, shown[-1] * dt)
+    parking = None
     if spec.park_at is not None:
-        car = _car(rng, spec, heading=1, bottom=0.855 * h, colour=PLAIN[int(rng.integers(7))])
-        car.role = "parking"
-        stop = _park(car, count, dt, w, h, spec)
-        cars.append(car)
+        parking = _car(rng, spec, heading=1, bottom=0.855 * h, colour=PLAIN[int(rng.integers(7))])
+        parking.role = "parking"
+        speed = float(np.mean(spec.speed)) * w * 0.8
+        lane_b.append((parking, speed, round(spec.park_at * spec.fps)))
+        lane_b.sort(key=lambda planned: planned[2])  # stable: the parking car after a tie
+    cars = cars + _follow(spec, count, heading=1, planned=lane_b)
+    if parking is not None:
+        stop = parking.parked_at if parking.parked_at is not None else spec.seconds
         events["traffic.illegal_parking"] = (stop, spec.seconds)
     if spec.jam is not None:
         events["traffic.congestion"] = spec.jam
@@ -225,13 +234,13 @@ def _car(
     )
 
 
-def _lane_traffic(spec: StreetSpec, rng: np.random.Generator, count: int, lane: int) -> list[Car]:
-    """Cars of one lane arriving at random, each following the one ahead. A car arriving
-    while the one ahead still blocks the lane's end never drives in, and is no one's car
-    ahead: the next would drive through the queue (two cars in one place, counted twice by
-    the truth and seen once in any picture)."""
+Planned = tuple[Car, float, int]
+"""A car of a lane, its speed (pixels per second) and the frame it arrives at."""
+
+
+def _arrivals(spec: StreetSpec, rng: np.random.Generator, lane: int) -> list[Planned]:
+    """The cars of one lane arriving at random: who, how fast and when (nothing moves yet)."""
     w, h = spec.size
-    dt = 1.0 / spec.fps
     heading = -1 if lane == 0 else 1
     bottom = (0.715 if lane == 0 else 0.855) * h
     palette = PLAIN + (WARM if spec.red_cars else ())
@@ -240,33 +249,72 @@ def _lane_traffic(spec: StreetSpec, rng: np.random.Generator, count: int, lane: 
     while t < spec.seconds - 1.0:
         arrivals.append(t)
         t += max(1.2, float(rng.exponential(1 / rate)))
-    cars: list[Car] = []
-    gap = 0.02 * w
-    stop_x = w * 0.08 if lane == 0 else None  # the jam's lead obstacle, lane A only
+    planned = []
     for arrival in arrivals:
         car = _car(rng, spec, heading, bottom, palette[int(rng.integers(len(palette)))])
-        v = float(rng.uniform(*spec.speed)) * w
-        start = round(arrival * spec.fps)
-        x = -car.length if heading > 0 else float(w)
-        ahead = cars[-1] if cars else None
-        for i in range(start, count):
-            t = i * dt
-            x_next = x + heading * v * dt
-            jammed = spec.jam is not None and spec.jam[0] <= t < spec.jam[1]
-            if jammed and stop_x is not None and x >= stop_x - 1:  # not yet past the obstacle
-                x_next = max(x_next, stop_x)
-            if ahead is not None and ahead.visible[i]:
-                if heading > 0:
-                    x_next = min(x_next, ahead.x[i] - gap - car.length)
-                else:
-                    x_next = max(x_next, ahead.x[i] + ahead.length + gap)
-            x = x_next
-            if x > w + 1 or x + car.length < -1:
-                break
-            car.x[i], car.visible[i] = x, True
+        planned.append((car, float(rng.uniform(*spec.speed)) * w, round(arrival * spec.fps)))
+    return planned
+
+
+def _follow(spec: StreetSpec, count: int, heading: int, planned: list[Planned]) -> list[Car]:
+    """Drive one lane's cars in order of arrival, each kept a gap behind every car still in
+    the lane ahead of it.
+
+    A car arriving while the one ahead still blocks the lane's end never drives in, and is
+    no one's car ahead: the next would drive through the queue (two cars in one place,
+    counted twice by the truth and seen once in any picture). The parking car drives in
+    the lane like any other until it has pulled over to the kerb, and waits at the lane's
+    end for room to drive in: a car that followed no one behind it, or that it ignored,
+    would drive through it.
+    """
+    w, h = spec.size
+    dt = 1.0 / spec.fps
+    gap = 0.02 * w
+    stop_x = w * 0.08 if heading < 0 else None  # the jam's lead obstacle, lane A only
+    cars: list[Car] = []
+    for car, v, start in planned:
+        # Every car still in the lane ahead (a parked one has left it) bounds this one.
+        bound = np.full(count, np.inf if heading > 0 else -np.inf)
+        for ahead in cars:
+            in_lane = ahead.visible & (ahead.bottom < 0.855 * h + ahead.height)
+            if heading > 0:
+                bound = np.where(in_lane, np.minimum(bound, ahead.x - gap - car.length), bound)
+            else:
+                bound = np.where(in_lane, np.maximum(bound, ahead.x + ahead.length + gap), bound)
+        if car.role == "parking":
+            target = w * float(np.mean(spec.park_x)) - car.length / 2
+            _park(car, count, dt, h, v, start, bound, target)
+        else:
+            _drive_following(car, count, dt, w, v, start, bound, spec.jam, stop_x)
         if car.visible.any():  # one that found the lane's end blocked never drove in
             cars.append(car)
     return cars
+
+
+def _drive_following(
+    car: Car,
+    count: int,
+    dt: float,
+    w: int,
+    v: float,
+    start: int,
+    bound: Floats,
+    jam: tuple[float, float] | None,
+    stop_x: float | None,
+) -> None:
+    heading = car.heading
+    x = -car.length if heading > 0 else float(w)
+    for i in range(start, count):
+        t = i * dt
+        x_next = x + heading * v * dt
+        jammed = jam is not None and jam[0] <= t < jam[1]
+        if jammed and stop_x is not None and x >= stop_x - 1:  # not yet past the obstacle
+            x_next = max(x_next, stop_x)
+        x_next = min(x_next, bound[i]) if heading > 0 else max(x_next, bound[i])
+        x = x_next
+        if x > w + 1 or x + car.length < -1:
+            break
+        car.x[i], car.visible[i] = x, True
 
 
 def _drive(car: Car, count: int, dt: float, w: int, start_s: float, speed: float) -> None:
@@ -278,24 +326,38 @@ def _drive(car: Car, count: int, dt: float, w: int, start_s: float, speed: float
         car.x[i], car.visible[i] = x, True
 
 
-def _park(car: Car, count: int, dt: float, w: int, h: int, spec: StreetSpec) -> float:
-    """Drive in lane B, turn into the kerb strip inside the no-parking range, stop there."""
+KERB = 0.975
+"""Bottom of a car parked in the kerb strip, as a share of the picture's height."""
+
+
+def _park(
+    car: Car,
+    count: int,
+    dt: float,
+    h: int,
+    speed: float,
+    start: int,
+    bound: Floats,
+    target: float,
+) -> None:
+    """Drive in lane B behind whoever is ahead, turn into the kerb strip inside the
+    no-parking range, stop there. It waits at the lane's end until there is room."""
     x, y = -car.length, 0.855 * h
-    speed = float(np.mean(spec.speed)) * w * 0.8
-    target = w * float(np.mean(spec.park_x)) - car.length / 2
-    stopped_at = spec.seconds
-    assert spec.park_at is not None
-    for i in range(round(spec.park_at / dt), count):
+    entered = False
+    for i in range(start, count):
+        room = bound[i]
+        if not entered and room < x:
+            continue  # the lane's end is blocked: it drives in later
+        entered = True
         if x < target:
-            x = min(target, x + speed * dt)
+            x = min(target, x + speed * dt, max(x, room))
             if target - x < 1.5 * speed:  # the last 1.5 s: pull over
-                y = min(0.975 * h, y + (0.12 * h) / 1.2 * dt)
+                y = min(KERB * h, y + (0.12 * h) / 1.2 * dt)
         else:
-            y = min(0.975 * h, y + (0.12 * h) / 1.2 * dt)
-            if y >= 0.975 * h and stopped_at == spec.seconds:
-                stopped_at = i * dt
+            y = min(KERB * h, y + (0.12 * h) / 1.2 * dt)
+            if y >= KERB * h and car.parked_at is None:
+                car.parked_at = i * dt
         car.x[i], car.bottom[i], car.visible[i] = x, y, True
-    return stopped_at
 
 
 def _walker(spec: StreetSpec, rng: np.random.Generator, count: int) -> Walker:
