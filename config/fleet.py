@@ -48,8 +48,7 @@ class FleetSettings(Section):
         ge=0,
         le=256,
         description="Camera worker processes `tianwang serve` runs on this machine, itself "
-        "included (they share the cameras by lease). 0: one per core on PostgreSQL, one on "
-        "SQLite (one writer for every process: a second camera process waits on its lock).",
+        "included (they share the cameras by lease). 0: one per core.",
     )
     metrics_port: int | None = Field(
         None,

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine.url import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from camera_registry.camera_store import CameraFilter, list_cameras, set_stream_url
@@ -252,7 +251,7 @@ async def _scenario(
             progress(
                 f"{len(ids)} cameras: {len(live)} streaming, {len(dead)} unreachable; "
                 f"tianwang serve pid {instance.pid}, "
-                f"{worker_count(settings.fleet.local_workers, make_url(settings.resolved_database_url).get_backend_name())} camera workers"
+                f"{worker_count(settings.fleet.local_workers)} camera workers"
             )
             started = time.monotonic()
             client0, server0 = tree_cpu_s(instance.pid), tree_cpu_s(rtsp.pid)
@@ -323,10 +322,7 @@ async def _scenario(
         "reconnect_cap_s": cap,
         "client_cpu_ms_per_stream_s": round(client_ms, 2),
         "server_cpu_ms_per_stream_s": round(server_ms, 2),
-        "camera_workers": worker_count(
-            settings.fleet.local_workers,
-            make_url(settings.resolved_database_url).get_backend_name(),
-        ),
+        "camera_workers": worker_count(settings.fleet.local_workers),
         **{f"{k}_before": v for k, v in before.items()},
         **{f"{k}_after": v for k, v in after.items()},
     }

@@ -1,4 +1,4 @@
-"""`tianwang serve` on one machine: one camera worker per core (on PostgreSQL).
+"""`tianwang serve` on one machine: one camera worker per core.
 
 Decoding and analysing run Python code between PyAV calls, so one process uses about one
 core. ``serve`` therefore starts ``count - 1`` extra ``tianwang worker`` processes beside
@@ -26,19 +26,15 @@ RESTART_AFTER_S = 2.0
 _PR_SET_PDEATHSIG = 1
 
 
-def worker_count(configured: int, database: str) -> int:
-    """How many camera worker processes in all: ``configured``; for 0, one per core on
-    PostgreSQL and one on SQLite.
+def worker_count(configured: int) -> int:
+    """How many camera worker processes in all: ``configured``, or one per core for 0.
 
-    SQLite has one writer for every process. Two camera processes at county scale wrote
-    their statuses, incidents and leases through its busy handler, which polls: a writer
-    waiting behind the other process's long transactions lost the lock to it again and
-    again, a lease round waited past its lease and a recovery waited minutes on the lock
-    (`bench county`, session 7). One process holds the cameras alone, without leases.
+    On SQLite too: one process holding all 150 streaming cameras of `bench county` (and the
+    917 unreachable ones) opened their offline incidents about one every 3 s (50 in 3
+    minutes; two processes: all 917 within the first minutes), every statement's round trip
+    to the database thread waiting for the GIL behind 150 camera threads (session 8).
     """
-    if configured > 0:
-        return configured
-    return 1 if database == "sqlite" else max(1, len(os.sched_getaffinity(0)))
+    return configured if configured > 0 else max(1, len(os.sched_getaffinity(0)))
 
 
 def die_with_parent() -> None:

@@ -109,12 +109,10 @@ async def serve(
 ) -> None:
     """Run ``role`` (the API, the publisher, a camera and sensor worker, or all) until
     cancelled; a worker frees its camera leases on the way out. ``all`` also runs the
-    machine's other camera workers (``fleet.local_workers``: by default one per core on
-    PostgreSQL, none on SQLite)."""
+    machine's other camera workers (``fleet.local_workers``: one per core by default)."""
     engine = await prepared_engine(settings)
     roles = pipeline_roles(role, engine.dialect.name, sensors=sensors)
-    workers = worker_count(settings.fleet.local_workers, engine.dialect.name)
-    alone = engine.dialect.name == "sqlite" and workers == 1
+    alone = engine.dialect.name == "sqlite" and worker_count(settings.fleet.local_workers) == 1
     if role == "all" and alone and roles is not None:
         roles = dataclasses.replace(roles, cameras="all")  # one machine, one worker: no leases
     try:
@@ -133,7 +131,7 @@ async def serve(
                 await stack.enter_async_context(Pipeline(settings, engine, roles))
             if role == "all":
                 name = settings.fleet.worker_name or socket.gethostname()
-                extra = workers - 1
+                extra = worker_count(settings.fleet.local_workers) - 1
                 await stack.enter_async_context(
                     local_workers(name, extra, config_file, settings.fleet.metrics_port)
                 )
