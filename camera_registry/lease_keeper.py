@@ -50,6 +50,8 @@ class LeaseKeeper:
         self.fenced = 0
         """Detections refused because their lease was lost (see ``admits``)."""
         self._renewed_at = time.monotonic()
+        self._renewal: tuple[dict[str, Lease], dict[str, int]] = ({}, {})
+        """The last renewal: the leases it renewed, and what the database still gives us."""
         self._starting: dict[str, asyncio.Task[None]] = {}
         """Cameras claimed whose start (``watch``) has not finished."""
         self._starts = asyncio.Semaphore(START_AT_ONCE)
@@ -59,43 +61,76 @@ class LeaseKeeper:
         """Set once a round ended with this worker at its fair share, every camera started."""
 
     async def run(self) -> None:
-        """Join the fleet, then one round every ``renew_s`` until cancelled."""
+        """Join the fleet, then renew every ``renew_s`` in a task of its own, and one round
+        of rebalancing every ``renew_s``, until cancelled."""
         # Restarted after a crash: joining frees this name's leases, so stop their cameras first.
         await self._stop_all(list(self.held), record=False)
         await self.store.join()
         self._renewed_at = time.monotonic()
-        while True:
-            started = time.monotonic()
-            try:
-                # Bounded, so a hung database cannot keep the stale check below from running.
-                await asyncio.wait_for(self.round(), timeout=self.store.lease.total_seconds())
-            except (sa.exc.SQLAlchemyError, OSError, TimeoutError) as exc:
-                log.error(
-                    "leases: round failed (%s: %s) after %.1f s; steps done at %s",
-                    type(exc).__name__,
-                    exc,
-                    time.monotonic() - started,
-                    self.steps,
-                )
-            else:
-                if time.monotonic() - started > self._renew_s:
-                    log.warning(
-                        "leases: round took %.1f s (renew every %g s); steps done at %s",
+        renewing = asyncio.create_task(self._renew_forever(), name="lease renewal")
+        try:
+            while True:
+                started = time.monotonic()
+                try:
+                    # Bounded, so a hung database cannot keep the stale check from running.
+                    await asyncio.wait_for(self.round(), timeout=self.store.lease.total_seconds())
+                except (sa.exc.SQLAlchemyError, OSError, TimeoutError) as exc:
+                    log.error(
+                        "leases: round failed (%s: %s) after %.1f s; steps done at %s",
+                        type(exc).__name__,
+                        exc,
                         time.monotonic() - started,
-                        self._renew_s,
                         self.steps,
                     )
-            await self._stop_if_stale()
+                else:
+                    if time.monotonic() - started > self._renew_s:
+                        log.warning(
+                            "leases: round took %.1f s (renew every %g s); steps done at %s",
+                            time.monotonic() - started,
+                            self._renew_s,
+                            self.steps,
+                        )
+                await self._stop_if_stale()
+                await asyncio.sleep(max(0.0, self._renew_s - (time.monotonic() - started)))
+        finally:
+            renewing.cancel()
+            await asyncio.gather(renewing, return_exceptions=True)
+
+    async def _renew_forever(self) -> None:
+        """Renew every lease held, every ``renew_s``, whatever the rounds are doing.
+
+        Renewing used to open each round; a round that then waited on stopping cameras (up
+        to a read timeout each) or on a late event loop overran the 10 s lease on
+        PostgreSQL, the worker stopped every camera it held, and the other took them over,
+        again and again (bench county, session 8).
+        """
+        while True:
+            started = time.monotonic()
+            asked = dict(self.held)
+            try:
+                still = await asyncio.wait_for(
+                    self.store.renew(asked.values()), timeout=self.store.lease.total_seconds()
+                )
+            except (sa.exc.SQLAlchemyError, OSError, TimeoutError) as exc:
+                log.error("leases: renewal failed (%s: %s)", type(exc).__name__, exc)
+            else:
+                self._renewed_at = started
+                self._renewal = (asked, still)
             await asyncio.sleep(max(0.0, self._renew_s - (time.monotonic() - started)))
 
     async def round(self) -> None:
-        """Renew, drop what was lost, then claim or give back towards the fair share."""
+        """Drop what the last renewal found lost, then claim or give back towards the fair
+        share."""
         started = time.monotonic()
         self.steps = {}
-        still = await self.store.renew(self.held.values())
-        self._renewed_at = started
-        self._step_done("renew", started)
-        lost = [c for c, lease in self.held.items() if still.get(c) != lease.epoch]
+        asked, still = self._renewal
+        self._renewal = ({}, {})  # each renewal's findings acted on once
+        # Lost: asked under an epoch the database no longer gives us, and still held under it.
+        lost = [
+            c
+            for c, lease in asked.items()
+            if still.get(c) != lease.epoch and self.held.get(c) == lease
+        ]
         for camera_id in lost:
             log.warning("leases: camera %s was taken from us", camera_id)
         await self._stop_all(lost)
@@ -110,9 +145,11 @@ class LeaseKeeper:
             await self._stop_all(surplus)
             await self.store.release(given)
             log.info("leases: gave back %d cameras (share %d)", len(given), target)
-        elif len(self.held) < target:
-            # A bounded step per round: starting hundreds of cameras at once would keep the
-            # round (and the renewals in it) from finishing within the lease time.
+        elif len(self.held) < target and not self._starting:
+            # A bounded step per round, and none while the last one's cameras still start:
+            # claiming a worker's whole share within seconds started hundreds of cameras at
+            # once, and the storm kept the loop (and the renewals) late past the lease
+            # (bench county, session 8).
             for lease in await self.store.claim(min(target - len(self.held), self._claim_step)):
                 self.held[lease.camera_id] = lease
                 self._start(lease)

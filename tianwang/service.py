@@ -9,6 +9,7 @@ import socket
 from pathlib import Path
 from typing import Literal
 
+import sqlalchemy as sa
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -16,6 +17,7 @@ from api.app import create_app
 from api.server import serve_app
 from camera_registry.database import open_engine
 from camera_registry.place_seed import load_places, read_places
+from camera_registry.schema import cameras
 from camera_registry.seed import load_devices, read_devices
 from config.settings import Settings
 from tianwang.broker import mqtt_broker
@@ -42,6 +44,25 @@ async def prepared_engine(settings: Settings, devices_file: Path | None = None) 
     ):
         log.info("registry had no devices: loaded %s", devices_file)
     return engine
+
+
+SQLITE_CAMERAS = 300
+"""Cameras beyond which serve warns that SQLite is the wrong database."""
+
+
+async def _warn_if_county_scale(engine: AsyncEngine) -> None:
+    """SQLite has one writer for every process: at the county's 1,067 cameras its camera
+    workers queued on its lock (lease rounds failing, offline incidents opened about one a
+    second; `bench county`, sessions 7 and 8). Say so at start-up."""
+    query = sa.select(sa.func.count()).select_from(cameras).where(cameras.c.enabled)
+    async with engine.connect() as conn:
+        count = int((await conn.execute(query)).scalar_one())
+    if count > SQLITE_CAMERAS:
+        log.warning(
+            "%d cameras on SQLite: at county scale its one writer makes the camera workers "
+            "wait (leases lost, incidents slow); use PostgreSQL (database_url)",
+            count,
+        )
 
 
 def api_app(engine: AsyncEngine, settings: Settings) -> FastAPI:
@@ -112,6 +133,8 @@ async def serve(
     machine's other camera workers (``fleet.local_workers``: one per core by default)."""
     engine = await prepared_engine(settings)
     roles = pipeline_roles(role, engine.dialect.name, sensors=sensors)
+    if engine.dialect.name == "sqlite" and role in ("all", "worker"):
+        await _warn_if_county_scale(engine)
     alone = engine.dialect.name == "sqlite" and worker_count(settings.fleet.local_workers) == 1
     if role == "all" and alone and roles is not None:
         roles = dataclasses.replace(roles, cameras="all")  # one machine, one worker: no leases
