@@ -30,9 +30,9 @@ def worker_count(configured: int) -> int:
     """How many camera worker processes in all: ``configured``, or one per core for 0.
 
     On SQLite too: one process holding all 150 streaming cameras of `bench county` (and the
-    917 unreachable ones) opened their offline incidents about one every 3 s (50 in 3
-    minutes; two processes: all 917 within the first minutes), every statement's round trip
-    to the database thread waiting for the GIL behind 150 camera threads (session 8).
+    917 unreachable ones) opened their offline incidents one every 3 s (69 offline at 215
+    s), every statement's round trip to the database thread waiting for the GIL behind 150
+    camera threads; two processes are no cure either (see the README), but share the wait.
     """
     return configured if configured > 0 else max(1, len(os.sched_getaffinity(0)))
 
