@@ -158,7 +158,7 @@ class LeaseKeeper:
             self.settled.set()
 
     def _start(self, lease: Lease) -> None:
-        """Start the camera of ``lease`` in a task of its own: the round goes on renewing.
+        """Start the camera of ``lease`` in a task of its own: the round goes on.
 
         Starting a camera reads the register and builds its detectors; fifty of them one
         after the other took 3 to 10 s of a busy worker (each round trip waits for the GIL

@@ -239,9 +239,9 @@ class CameraWorker:
             if not done.done():
                 # Cancelled: let the thread see `stop` (bounded by the read timeout). Its end
                 # is awaited on `done`, not by a thread.join in the default executor: a
-                # county's worker stops a hundred cameras at once, and as many joins of up
-                # to read_timeout_s each filled the executor's few threads for minutes,
-                # while every camera starting meanwhile waited behind them.
+                # county's worker stops hundreds of cameras at once, and as many joins of up
+                # to read_timeout_s each would hold that executor's few threads (six on two
+                # cores) while every camera starting meanwhile waits behind them.
                 await asyncio.wait([done], timeout=self._policy.read_timeout_s + 1.0)
 
     def _detection(self, finding: Finding, frame: Frame) -> Detection:

@@ -2,8 +2,9 @@
 writer and every database round trip wait on it.
 
 A task asks to wake every ``every_s``; how much later than asked it wakes is the loop's lag.
-It is exported as a gauge (the worst of the last one to two minutes) and a lag over ``warn_s`` is logged,
-so that a lease round that overran can be told apart from a slow database.
+It is exported as a gauge (the worst of the last one to two minutes) and a lag over
+``warn_s`` is logged, so that a lease round that overran can be told apart from a slow
+database.
 """
 
 import asyncio
@@ -15,7 +16,8 @@ from prometheus_client import Gauge
 log = logging.getLogger(__name__)
 
 LAG = Gauge(
-    "tianwang_event_loop_lag_seconds", "Worst lateness of the event loop over the last minute."
+    "tianwang_event_loop_lag_seconds",
+    "Worst lateness of the event loop over the last one to two minutes.",
 )
 
 
