@@ -169,22 +169,7 @@ async def bench_county(
         database_url = None
         if pg_admin_url is not None:
             database_url = await stack.enter_async_context(fresh_database(pg_admin_url))
-        figures = await _in_temp_dir(
-            settings, cameras, streaming, minutes, outage_s, progress, database_url
-        )
-        return {"database": "postgresql" if database_url else "sqlite", **figures}
-
-
-async def _in_temp_dir(
-    settings: Settings,
-    cameras: int,
-    streaming: int,
-    minutes: float,
-    outage_s: float,
-    progress: Any,
-    database_url: str | None,
-) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="tw-county-") as tmp:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tw-county-")))
         tag = uuid.uuid4().hex[:8]
         mqtt = settings.mqtt.model_copy(  # a broker shared with others: topics of our own
             update={
@@ -196,22 +181,23 @@ async def _in_temp_dir(
         )
         run = settings.model_copy(
             update={
-                "data_dir": Path(tmp),
-                "database_url": database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'county.db'}",
+                "data_dir": tmp,
+                "database_url": database_url or f"sqlite+aiosqlite:///{tmp / 'county.db'}",
                 "mqtt": mqtt,
             }
         )
         engine = open_engine(run.resolved_database_url)
         try:
-            return await _scenario(engine, run, cameras, streaming, minutes, outage_s, progress)
+            figures = await _scenario(engine, run, cameras, streaming, minutes, outage_s, progress)
         finally:
             await engine.dispose()
             # The service's own log outlives the run: why a camera took long to come back
             # is in there.
             kept = Path(tempfile.gettempdir()) / "tianwang-bench-county-serve.log"
             with contextlib.suppress(OSError):
-                shutil.copyfile(Path(tmp) / "serve.log", kept)
+                shutil.copyfile(tmp / "serve.log", kept)
                 progress(f"the service's log: {kept}")
+        return {"database": "postgresql" if database_url else "sqlite", **figures}
 
 
 async def _scenario(
